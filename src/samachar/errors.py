@@ -1,0 +1,71 @@
+"""Exceptions raised by samachar.
+
+Every error carries a one-line message that says what went wrong and, where
+there is one, what to do next. The tree::
+
+    SamacharError
+    ├── ConfigError            bad samachar.toml, unknown engine, missing home
+    ├── FetchError             a URL could not be fetched
+    │   ├── BlockedAddress     SSRF guard refused the target address
+    │   ├── TooLarge           body over the size cap (after decompression)
+    │   ├── TooManyRedirects
+    │   ├── HTTPStatusError    4xx/5xx (``status``; ``retry_after`` seconds when given)
+    │   └── RobotsDisallowed   robots.txt forbids the article page
+    ├── FeedError              the body is not a feed we can parse
+    ├── ExtractionError        no article body could be found
+    └── TranslationError       engine failed or is not installed for a pair
+        └── PairNotInstalled
+"""
+
+from __future__ import annotations
+
+
+class SamacharError(Exception):
+    """Base of every error samachar raises on purpose."""
+
+
+class ConfigError(SamacharError):
+    pass
+
+
+class FetchError(SamacharError):
+    pass
+
+
+class BlockedAddress(FetchError):
+    pass
+
+
+class TooLarge(FetchError):
+    pass
+
+
+class TooManyRedirects(FetchError):
+    pass
+
+
+class HTTPStatusError(FetchError):
+    def __init__(self, message: str, status: int, retry_after: float | None = None):
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class RobotsDisallowed(FetchError):
+    pass
+
+
+class FeedError(SamacharError):
+    pass
+
+
+class ExtractionError(SamacharError):
+    pass
+
+
+class TranslationError(SamacharError):
+    pass
+
+
+class PairNotInstalled(TranslationError):
+    pass

@@ -1,0 +1,254 @@
+"""Plain data that flows between the pipeline's stages.
+
+Stages are functions from one of these to another; none of them does I/O.
+Times are timezone-aware ``datetime`` objects in UTC unless a source gave an
+offset, which is then kept.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+BLOCK_KINDS = ("heading", "paragraph", "quote", "list_item", "figure", "preformatted")
+POLICIES = ("full", "excerpt", "link")
+
+
+@dataclass
+class Image:
+    """An image in an article: absolute ``src``; ``alt`` may be empty."""
+
+    src: str
+    alt: str = ""
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass
+class Block:
+    """One block of an article body.
+
+    ``html`` is the block's *inner* HTML, already sanitized: text plus inline
+    markup only (``a``, ``em``, ``strong``, ``b``, ``i``, ``q``, ``code``,
+    ``sub``, ``sup``, ``br``). ``kind`` is one of :data:`BLOCK_KINDS`.
+    ``level`` is the heading level (1–6) for headings. Consecutive list items
+    with the same ``group`` form one list (``ordered`` says which kind); a
+    figure carries its ``image`` and its caption in ``html``.
+    """
+
+    kind: str
+    html: str
+    level: int | None = None
+    group: int | None = None
+    ordered: bool = False
+    image: Image | None = None
+
+    @property
+    def text(self) -> str:
+        return html_to_text(self.html)
+
+
+@dataclass
+class Article:
+    """What extraction makes of one page (or of a feed entry's own content)."""
+
+    url: str
+    title: str
+    blocks: list[Block]
+    canonical_url: str | None = None
+    publisher: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published: datetime | None = None
+    modified: datetime | None = None
+    image: Image | None = None
+    language: str | None = None
+    section: str | None = None
+    tags: list[str] = field(default_factory=list)
+    summary: str | None = None
+    source: str = "page"  # "page" or "feed": where the body came from
+
+    @property
+    def text(self) -> str:
+        """Plain text, blocks separated by blank lines."""
+        return "\n\n".join(b.text for b in self.blocks if b.text)
+
+    @property
+    def original_url(self) -> str:
+        return self.canonical_url or self.url
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Article:
+        data = dict(data)
+        data["blocks"] = [block_from_dict(b) for b in data.get("blocks", [])]
+        data["image"] = Image(**data["image"]) if data.get("image") else None
+        for key in ("published", "modified"):
+            if data.get(key):
+                data[key] = datetime.fromisoformat(data[key])
+        return cls(**data)
+
+
+def block_from_dict(data: dict[str, Any]) -> Block:
+    data = dict(data)
+    if data.get("image"):
+        data["image"] = Image(**data["image"])
+    return Block(**data)
+
+
+@dataclass
+class FeedEntry:
+    """One item of a parsed feed, before identity and storage."""
+
+    title: str
+    url: str | None = None
+    guid: str | None = None
+    summary: str | None = None  # sanitized HTML
+    content_html: str | None = None  # sanitized HTML (content:encoded, Atom content, …)
+    author: str | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+    image: str | None = None
+    categories: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParsedFeed:
+    """A feed document turned into entries; ``ttl`` is in minutes."""
+
+    title: str | None
+    site_url: str | None
+    entries: list[FeedEntry]
+    format: str  # "rss", "atom", "rdf", "json"
+    ttl: int | None = None
+
+
+@dataclass
+class Flag:
+    """A QA finding on one translated segment.
+
+    ``severity`` is ``error`` (the article is held for review) or ``warning``.
+    """
+
+    check: str
+    severity: str
+    source: str
+    target: str
+    message: str
+    block: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TranslatedArticle:
+    """An article's title and blocks in the target language, with QA flags."""
+
+    title: str
+    blocks: list[Block]
+    source_lang: str
+    target_lang: str
+    engine: str
+    flags: list[Flag] = field(default_factory=list)
+    summary: str | None = None
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity == "error" for f in self.flags)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TranslatedArticle:
+        data = dict(data)
+        data["blocks"] = [block_from_dict(b) for b in data.get("blocks", [])]
+        data["flags"] = [Flag(**f) for f in data.get("flags", [])]
+        return cls(**data)
+
+
+@dataclass
+class PublishedArticle:
+    """Everything the site needs to render one published article.
+
+    Built by the store from an entry, its source, its extracted article and its
+    translation; the site templates see only this.
+    """
+
+    id: int  # entry id
+    slug: str
+    lang: str
+    title: str  # translated
+    blocks: list[Block]  # translated, already cut to the republish policy
+    summary: str | None
+    published_at: datetime  # when samachar published it
+    policy: str  # full / excerpt / link
+    original_title: str
+    original_url: str
+    publisher: str
+    source_id: int
+    source_name: str
+    source_url: str
+    authors: list[str] = field(default_factory=list)
+    original_published: datetime | None = None
+    image: Image | None = None
+    categories: list[str] = field(default_factory=list)
+    source_lang: str | None = None
+
+
+_TAG = re.compile(r"<[^>]+>")
+_BR = re.compile(r"<br\s*/?>", re.I)
+_SPACE = re.compile(r"[ \t\r\f\v]+")
+
+
+def html_to_text(fragment: str) -> str:
+    """Inline HTML to plain text: tags dropped, entities decoded, spaces folded."""
+    text = _BR.sub("\n", fragment or "")
+    text = html_lib.unescape(_TAG.sub("", text))
+    return "\n".join(_SPACE.sub(" ", line).strip() for line in text.split("\n")).strip()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+@dataclass
+class SourceState:
+    """What polling needs to know about a source from the store."""
+
+    id: int
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    error_count: int = 0
+    interval_minutes: int | None = None  # operator override of the schedule
+
+
+@dataclass
+class PollOutcome:
+    """The result of polling one source once; the pipeline stores it.
+
+    ``status``: ``ok`` (parsed), ``not_modified`` (304), ``error`` (recorded,
+    retried with backoff) or ``gone`` (410: the source is muted).
+    """
+
+    source_id: int
+    status: str
+    next_poll_at: datetime
+    feed: ParsedFeed | None = None
+    error: str | None = None
+    error_count: int = 0
+    etag: str | None = None
+    last_modified: str | None = None
+    new_url: str | None = None  # a permanent redirect moved the feed
