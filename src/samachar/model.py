@@ -252,3 +252,43 @@ class PollOutcome:
     etag: str | None = None
     last_modified: str | None = None
     new_url: str | None = None  # a permanent redirect moved the feed
+
+
+def blocks_to_html(blocks: list[Block]) -> str:
+    """Blocks back to one HTML fragment: consecutive list items become one list."""
+    out: list[str] = []
+    open_list: tuple[int | None, bool] | None = None
+    for block in blocks:
+        if block.kind == "list_item":
+            key = (block.group, block.ordered)
+            if open_list != key:
+                if open_list is not None:
+                    out.append("</ol>" if open_list[1] else "</ul>")
+                out.append("<ol>" if block.ordered else "<ul>")
+                open_list = key
+            out.append(f"<li>{block.html}</li>")
+            continue
+        if open_list is not None:
+            out.append("</ol>" if open_list[1] else "</ul>")
+            open_list = None
+        if block.kind == "heading":
+            level = min(max(block.level or 2, 1), 6)
+            out.append(f"<h{level}>{block.html}</h{level}>")
+        elif block.kind == "quote":
+            out.append(f"<blockquote><p>{block.html}</p></blockquote>")
+        elif block.kind == "preformatted":
+            out.append(f"<pre>{block.html}</pre>")
+        elif block.kind == "figure":
+            img = ""
+            if block.image:
+                attrs = f' src="{html_lib.escape(block.image.src)}" alt="{html_lib.escape(block.image.alt)}"'
+                if block.image.width and block.image.height:
+                    attrs += f' width="{block.image.width}" height="{block.image.height}"'
+                img = f'<img{attrs} loading="lazy">'
+            caption = f"<figcaption>{block.html}</figcaption>" if block.html else ""
+            out.append(f"<figure>{img}{caption}</figure>")
+        else:
+            out.append(f"<p>{block.html}</p>")
+    if open_list is not None:
+        out.append("</ol>" if open_list[1] else "</ul>")
+    return "\n".join(out)
