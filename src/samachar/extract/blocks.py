@@ -1,0 +1,286 @@
+"""HTML body → list of :class:`~samachar.model.Block`.
+
+One walker serves both paths: a feed's own ``content:encoded`` fragment and
+the XML tree trafilatura keeps of a page's main content (its tags are first
+renamed to their HTML equivalents). The walker keeps text and inline markup
+together inside each block, so a sentence is never cut at a link or an
+emphasis; every block's inner HTML goes through :func:`sanitize_html` with
+``inline_only=True``, which makes links absolute and drops anything active.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from samachar.extract.sanitize import sanitize_html, sanitize_text
+from samachar.model import Block, Image
+
+# Elements whose content is never article text (or is active content).
+SKIPPED_TAGS = frozenset(
+    "script style iframe frame frameset object embed noscript template svg math canvas video audio "
+    "form input button select textarea option nav head title meta link source track map area dialog "
+    "applet param base".split()
+)
+# Elements that live inside a sentence; their markup is kept (or unwrapped by the sanitizer).
+INLINE_TAGS = frozenset(
+    "a em strong b i q code sub sup br abbr cite mark s u small span font time del ins var kbd samp "
+    "dfn bdi bdo label data tt big strike wbr acronym nobr".split()
+)
+HEADING_TAGS = {f"h{n}": n for n in range(1, 7)}
+# A table whose cells hold these is a layout table: walk it like a <div>.
+_LAYOUT_MARKERS = frozenset("p div table ul ol h1 h2 h3 h4 h5 h6 blockquote figure img pre section article".split())
+_LAZY_SRC_ATTRS = ("data-src", "data-lazy-src", "data-original", "data-url", "data-hi-res-src")
+_SPACES = re.compile(r"\s+")
+_EDGE_BREAKS = re.compile(r"^(?:\s*<br\s*/?>)+|(?:<br\s*/?>\s*)+$", re.I)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What kind of block a flushed run of inline content becomes."""
+
+    kind: str = "paragraph"
+    group: int | None = None
+    ordered: bool = False
+
+
+def blocks_from_html(fragment: str, base_url: str) -> list[Block]:
+    """Turn an HTML body fragment (feed content, a page's article) into blocks."""
+    if not fragment or not fragment.strip():
+        return []
+    try:
+        root = lxml_html.fragment_fromstring(fragment, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return []
+    return blocks_from_tree(root, base_url)
+
+
+def blocks_from_tree(root: etree._Element, base_url: str) -> list[Block]:
+    """Walk a parsed HTML element; its own tag is treated as a plain container."""
+    builder = _BlockBuilder(base_url)
+    builder.walk_container(root, _Context())
+    builder.flush(_Context())
+    return builder.blocks
+
+
+def blocks_from_trafilatura(body: etree._Element, base_url: str) -> list[Block]:
+    """Blocks from the body tree of ``trafilatura.bare_extraction`` (its own XML dialect)."""
+    return blocks_from_tree(html_from_trafilatura(body), base_url)
+
+
+# trafilatura's XML dialect → HTML. ``hi`` carries the kind of emphasis in ``rend``.
+_EMPHASIS_BY_REND = {"#b": "strong", "#i": "em", "#u": "u", "#t": "code", "#sub": "sub", "#sup": "sup"}
+_RENAMED = {"item": "li", "quote": "blockquote", "lb": "br", "del": "s", "row": "tr", "div": "div", "p": "p"}
+_CODE_INLINE_PARENTS = frozenset({"p", "hi", "ref", "head", "item", "cell", "quote", "code"})
+
+
+def html_from_trafilatura(body: etree._Element) -> etree._Element:
+    """Rename trafilatura's tags in place (the tree is ours to change) and return it."""
+    for el in list(body.iter()):
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        rend = el.get("rend", "")
+        if tag == "head":
+            el.tag = rend if rend in HEADING_TAGS else "h2"
+        elif tag == "list":
+            el.tag = "ol" if rend == "ol" else "ul"
+        elif tag == "hi":
+            el.tag = _EMPHASIS_BY_REND.get(rend, "em")
+        elif tag == "ref":
+            el.tag = "a"
+            target = el.get("target")
+            if target:
+                el.set("href", target)
+        elif tag == "graphic":
+            el.tag = "img"
+        elif tag == "cell":
+            el.tag = "th" if el.get("role") == "head" else "td"
+        elif tag == "code":
+            parent = el.getparent()
+            el.tag = "code" if parent is not None and parent.tag in _CODE_INLINE_PARENTS else "pre"
+        elif tag in _RENAMED:
+            el.tag = _RENAMED[tag]
+        elif tag in ("body", "table"):
+            pass
+        else:
+            el.tag = "span"
+    return body
+
+
+class _BlockBuilder:
+    """Collects inline content and emits a block each time a block element starts or ends."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.blocks: list[Block] = []
+        self.inline: list[str] = []
+        self.next_group = 0
+
+    # -- emitting -------------------------------------------------------------
+    def flush(self, ctx: _Context) -> None:
+        if not self.inline:
+            return
+        fragment = "".join(self.inline)
+        self.inline = []
+        inner = clean_inline(fragment, self.base_url)
+        if inner:
+            self.blocks.append(Block(kind=ctx.kind, html=inner, group=ctx.group, ordered=ctx.ordered))
+
+    def emit(self, block: Block) -> None:
+        self.blocks.append(block)
+
+    # -- walking --------------------------------------------------------------
+    def walk_container(self, el: etree._Element, ctx: _Context) -> None:
+        if el.text:
+            self.inline.append(html_lib.escape(el.text, quote=False))
+        for child in el:
+            tag = child.tag
+            if not isinstance(tag, str):  # comment or processing instruction
+                pass
+            else:
+                tag = tag.lower()
+                if tag in SKIPPED_TAGS:
+                    pass
+                elif tag in INLINE_TAGS and not _holds_blocks(child):
+                    self.inline.append(_outer_html(child))
+                else:
+                    self.flush(ctx)
+                    self.walk_block(child, tag, ctx)
+                    self.flush(ctx)
+            if child.tail:
+                self.inline.append(html_lib.escape(child.tail, quote=False))
+
+    def walk_block(self, el: etree._Element, tag: str, ctx: _Context) -> None:
+        if tag in HEADING_TAGS:
+            inner = clean_inline(_inner_html(el), self.base_url)
+            if inner:
+                self.emit(Block(kind="heading", html=inner, level=HEADING_TAGS[tag]))
+        elif tag in ("ul", "ol", "menu", "dir"):
+            self.next_group += 1
+            list_ctx = _Context("list_item", self.next_group, tag == "ol")
+            for item in el:
+                if not isinstance(item.tag, str) or item.tag.lower() in SKIPPED_TAGS:
+                    continue
+                self.walk_container(item, list_ctx)
+                self.flush(list_ctx)
+        elif tag == "li":
+            item_ctx = ctx if ctx.kind == "list_item" else _Context("list_item", self._new_group(), False)
+            self.walk_container(el, item_ctx)
+            self.flush(item_ctx)
+        elif tag == "blockquote":
+            quote_ctx = _Context("quote") if ctx.kind == "paragraph" else ctx
+            self.walk_container(el, quote_ctx)
+            self.flush(quote_ctx)
+        elif tag == "pre":
+            inner = sanitize_html(_inner_html(el), self.base_url, inline_only=True).strip("\n")
+            if inner.strip():
+                self.emit(Block(kind="preformatted", html=inner))
+        elif tag == "img":
+            image = image_from_element(el, self.base_url)
+            if image:
+                self.emit(Block(kind="figure", html="", image=image))
+        elif tag == "figure":
+            self.walk_figure(el, ctx)
+        elif tag == "table" and not _is_layout_table(el):
+            self.walk_table(el)
+        elif tag == "hr":
+            pass
+        else:
+            self.walk_container(el, ctx)
+            self.flush(ctx)
+
+    def walk_figure(self, el: etree._Element, ctx: _Context) -> None:
+        images = [image for img in el.iter("img") if (image := image_from_element(img, self.base_url))]
+        if not images:  # a <figure> used for a pull quote or an embed: keep its text
+            self.walk_container(el, ctx)
+            self.flush(ctx)
+            return
+        caption = ""
+        for cap in el.iter("figcaption"):
+            caption = clean_inline(_inner_html(cap), self.base_url)
+            break
+        for i, image in enumerate(images):
+            self.emit(Block(kind="figure", html=caption if i == len(images) - 1 else "", image=image))
+
+    def walk_table(self, el: etree._Element) -> None:
+        """A data table becomes one paragraph per row, cells separated by `` | ``."""
+        for cap in el.iter("caption"):
+            self.inline.append(_inner_html(cap))
+            self.flush(_Context())
+        for row in el.iter("tr"):
+            cells = [clean_inline(_inner_html(c), self.base_url) for c in row if c.tag in ("td", "th")]
+            cells = [c for c in cells if c]
+            if cells:
+                self.emit(Block(kind="paragraph", html=" | ".join(cells)))
+
+    def _new_group(self) -> int:
+        self.next_group += 1
+        return self.next_group
+
+
+def clean_inline(fragment: str, base_url: str | None) -> str:
+    """Sanitize to inline markup, fold whitespace, drop leading/trailing ``<br>``."""
+    cleaned = sanitize_html(fragment, base_url, inline_only=True)
+    cleaned = _SPACES.sub(" ", cleaned).strip()
+    cleaned = _EDGE_BREAKS.sub("", cleaned).strip()
+    return cleaned
+
+
+def image_from_element(el: etree._Element, base_url: str | None) -> Image | None:
+    """An ``<img>`` as :class:`Image` with an absolute http(s) ``src``, or None."""
+    src = (el.get("src") or "").strip()
+    if not src or src.startswith("data:"):
+        src = next((el.get(a).strip() for a in _LAZY_SRC_ATTRS if el.get(a)), "")
+        if not src and el.get("srcset"):
+            src = el.get("srcset").strip().split(",")[0].strip().split(" ")[0]
+    if not src:
+        return None
+    src = urljoin(base_url or "", src)
+    if urlsplit(src).scheme not in ("http", "https"):
+        return None
+    return Image(src=src, alt=sanitize_text(el.get("alt") or el.get("title")), width=_int(el.get("width")),
+                 height=_int(el.get("height")))
+
+
+def _int(value: str | None) -> int | None:
+    if value and value.strip().isdigit():
+        number = int(value.strip())
+        return number if 0 < number < 100_000 else None
+    return None
+
+
+def _outer_html(el: etree._Element) -> str:
+    return etree.tostring(el, method="html", encoding="unicode", with_tail=False)
+
+
+def _inner_html(el: etree._Element) -> str:
+    parts = [html_lib.escape(el.text, quote=False)] if el.text else []
+    for child in el:
+        if isinstance(child.tag, str) and child.tag.lower() in SKIPPED_TAGS:
+            if child.tail:
+                parts.append(html_lib.escape(child.tail, quote=False))
+            continue
+        parts.append(etree.tostring(child, method="html", encoding="unicode", with_tail=True))
+    return "".join(parts)
+
+
+def _holds_blocks(el: etree._Element) -> bool:
+    """An inline element wrapping block content (``<a><img></a>``, ``<span><p>``) is walked as a container."""
+    for sub in el.iterdescendants():
+        tag = sub.tag
+        if isinstance(tag, str) and tag.lower() not in INLINE_TAGS and tag.lower() not in SKIPPED_TAGS:
+            return True
+    return False
+
+
+def _is_layout_table(el: etree._Element) -> bool:
+    for sub in el.iterdescendants():
+        if isinstance(sub.tag, str) and sub.tag.lower() in _LAYOUT_MARKERS:
+            return True
+    return False

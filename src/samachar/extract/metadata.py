@@ -1,0 +1,411 @@
+"""What a page says about itself: JSON-LD, OpenGraph, ``<meta>``, microdata.
+
+Attribution must come from the article, never from a template, so every
+field here is read from the page; a field the page does not state stays
+empty. Where sources disagree the order is: JSON-LD (the publisher's
+structured statement) → OpenGraph / article:* → plain ``<meta>`` → microdata.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from lxml import etree
+
+from samachar.extract.sanitize import sanitize_text
+
+ARTICLE_TYPES = frozenset(
+    "Article NewsArticle ReportageNewsArticle AnalysisNewsArticle OpinionNewsArticle BackgroundNewsArticle "
+    "ReviewNewsArticle AskPublicNewsArticle BlogPosting LiveBlogPosting Report TechArticle ScholarlyArticle "
+    "SocialMediaPosting DiscussionForumPosting SatiricalArticle".split()
+)
+PAGE_TYPES = frozenset("WebPage ItemPage CollectionPage".split())
+ORGANIZATION_TYPES = frozenset("Organization NewsMediaOrganization Corporation".split())
+# Hosts that never serve a public canonical page (`.example` is allowed: the test corpus uses it).
+_PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".invalid", ".lan", ".home.arpa", ".intranet")
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_TLD = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
+_BYLINE_PREFIX = re.compile(r"^\s*(?:by|von|par|por|द्वारा)\s+", re.I)
+_LANG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_].*)?$")
+
+
+@dataclass
+class PageMetadata:
+    """Fields read from the page's head and structured data; empty when the page is silent."""
+
+    title: str | None = None
+    canonical_url: str | None = None
+    publisher: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published: datetime | None = None
+    modified: datetime | None = None
+    image: str | None = None
+    language: str | None = None
+    section: str | None = None
+    tags: list[str] = field(default_factory=list)
+    summary: str | None = None
+    base_url: str | None = None
+
+
+def read_page_metadata(tree: etree._Element, url: str) -> PageMetadata:
+    """Read a parsed page (``lxml.html``) fetched from ``url``."""
+    metas = _meta_values(tree)
+    ld = _JsonLd.from_tree(tree)
+    meta = PageMetadata()
+
+    base = _first_attr(tree, "//base[@href]", "href")
+    meta.base_url = urljoin(url, base) if base and _is_http(urljoin(url, base)) else url
+
+    meta.title = _first_text(
+        ld.article_value("headline"), metas.get("og:title"), metas.get("twitter:title"), ld.article_value("name")
+    )
+    canonical_links = [h for h in tree.xpath("//link[@href]") if "canonical" in (h.get("rel") or "").lower().split()]
+    candidates = [h.get("href") for h in canonical_links] + metas.get("og:url", [])
+    meta.canonical_url = next((c for c in (canonical_or_none(x, url) for x in candidates) if c), None)
+
+    meta.publisher = _first_text(ld.publisher_name(), metas.get("og:site_name"), ld.organization_name())
+    meta.authors = _dedupe(
+        ld.author_names()
+        or _names(metas.get("author", []) + metas.get("article:author", []) + metas.get("parsely-author", [])
+                  + metas.get("sailthru.author", []) + metas.get("dc.creator", []) + metas.get("byl", []))
+        or _microdata_authors(tree)
+    )
+    meta.published = _first_date(
+        ld.article_value("datePublished"), ld.article_value("dateCreated"),
+        *(metas.get(k) for k in ("article:published_time", "og:published_time", "datepublished", "pubdate",
+                                  "publishdate", "publish-date", "parsely-pub-date", "sailthru.date",
+                                  "dc.date.issued", "dc.date", "dcterms.created", "date")),
+        _microdata_values(tree, "datePublished"),
+    )
+    meta.modified = _first_date(
+        ld.article_value("dateModified"),
+        *(metas.get(k) for k in ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified",
+                                  "last-modified")),
+        _microdata_values(tree, "dateModified"),
+    )
+    image = _first_text(metas.get("og:image"), metas.get("og:image:url"), metas.get("og:image:secure_url"),
+                        metas.get("twitter:image"), metas.get("twitter:image:src"), ld.image_url())
+    if image:
+        image = urljoin(meta.base_url, image.strip())
+        meta.image = image if _is_http(image) else None
+    meta.language = normalize_language(
+        _first_text([tree.get("lang") or ""], [tree.get("{http://www.w3.org/XML/1998/namespace}lang") or ""],
+                    metas.get("content-language"), metas.get("og:locale"), metas.get("dc.language"),
+                    ld.article_value("inLanguage"))
+    )
+    section = ld.article_value("articleSection")
+    meta.section = _first_text(metas.get("article:section"), section, metas.get("parsely-section"))
+    keywords = metas.get("article:tag") or _split_keywords(ld.article_value("keywords")) \
+        or _split_keywords(metas.get("keywords")) or _split_keywords(metas.get("news_keywords"))
+    meta.tags = _dedupe([sanitize_text(k) for k in keywords if isinstance(k, str)])[:30]
+    meta.summary = _first_text(metas.get("og:description"), metas.get("description"),
+                               ld.article_value("description"), metas.get("twitter:description"))
+    return meta
+
+
+# -- URLs ---------------------------------------------------------------------
+def canonical_or_none(candidate: str | None, fetched_url: str) -> str | None:
+    """A canonical/og:url candidate if it is an http(s) URL on a plausible public host."""
+    if not candidate or not candidate.strip():
+        return None
+    candidate = candidate.strip()
+    if candidate.startswith("//"):
+        candidate = f"{urlsplit(fetched_url).scheme or 'https'}:{candidate}"
+    elif not urlsplit(candidate).scheme and candidate.startswith("/"):
+        candidate = urljoin(fetched_url, candidate)
+    parts = urlsplit(candidate)
+    if parts.scheme.lower() not in ("http", "https") or not plausible_host(parts.hostname):
+        return None
+    # A canonical pointing at the site's front page from an article is a template bug, not the article.
+    if parts.path in ("", "/") and not parts.query and urlsplit(fetched_url).path not in ("", "/"):
+        return None
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, ""))
+
+
+def plausible_host(host: str | None) -> bool:
+    """A public DNS name: dotted labels, alphabetic TLD, not an IP literal or a private name."""
+    if not host:
+        return False
+    host = host.lower().rstrip(".")
+    try:
+        ipaddress.ip_address(host)
+        return False
+    except ValueError:
+        pass
+    if host == "localhost" or host.endswith(_PRIVATE_SUFFIXES):
+        return False
+    labels = host.split(".")
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+        return False
+    return bool(_TLD.match(labels[-1]))
+
+
+def _is_http(url: str) -> bool:
+    return urlsplit(url).scheme in ("http", "https") and bool(urlsplit(url).netloc)
+
+
+# -- dates and languages --------------------------------------------------------
+def parse_datetime(value: Any) -> datetime | None:
+    """ISO 8601 (or RFC 2822) to a timezone-aware datetime; naive times are taken as UTC."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    parsed: datetime | None = None
+    candidates = [text, text.replace(" ", "T", 1)]
+    if re.search(r"[+-]\d{4}$", text):  # +0530 → +05:30
+        candidates.append(f"{text[:-2]}:{text[-2:]}".replace(" ", "T", 1))
+    for candidate in candidates:
+        try:
+            parsed = datetime.fromisoformat(candidate)
+            break
+        except ValueError:
+            continue
+    if parsed is None:
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    if not 1990 <= parsed.year <= datetime.now(timezone.utc).year + 1:
+        return None
+    return parsed
+
+
+def normalize_language(value: str | None) -> str | None:
+    """``en-US``, ``en_GB``, ``EN`` → ``en`` (the primary subtag the engines are keyed on)."""
+    if not value:
+        return None
+    match = _LANG.match(value.strip())
+    return match.group(1).lower() if match else None
+
+
+# -- JSON-LD ----------------------------------------------------------------------
+class _JsonLd:
+    """The JSON-LD nodes of a page, with ``@id`` references resolved on demand."""
+
+    def __init__(self, nodes: list[dict[str, Any]]) -> None:
+        self.nodes = nodes
+        self.by_id = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str)}
+        self.article = next((n for n in nodes if _types(n) & ARTICLE_TYPES), None) or next(
+            (n for n in nodes if _types(n) & PAGE_TYPES and ("headline" in n or "datePublished" in n)), None
+        )
+
+    @classmethod
+    def from_tree(cls, tree: etree._Element) -> _JsonLd:
+        nodes: list[dict[str, Any]] = []
+        for script in tree.xpath("//script[@type]"):
+            if "ld+json" not in (script.get("type") or "").lower() or not script.text:
+                continue
+            data = _load_json(script.text)
+            if data is not None:
+                _collect_nodes(data, nodes, depth=0)
+        return cls(nodes)
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, dict) and set(value) <= {"@id", "@type"} and value.get("@id") in self.by_id:
+            return self.by_id[value["@id"]]
+        return value
+
+    def article_value(self, key: str) -> Any:
+        if self.article is None:
+            return None
+        value = self.resolve(self.article.get(key))
+        if isinstance(value, list):
+            value = next((v for v in value if isinstance(v, str) and v.strip()), None)
+        if isinstance(value, dict):
+            value = value.get("name") or value.get("@value")
+        return value if isinstance(value, str) else None
+
+    def publisher_name(self) -> str | None:
+        if self.article is None:
+            return None
+        publisher = self.article.get("publisher") or self.article.get("sourceOrganization")
+        if isinstance(publisher, list):
+            publisher = publisher[0] if publisher else None
+        publisher = self.resolve(publisher)
+        if isinstance(publisher, dict):
+            return _name_of(publisher)
+        return publisher if isinstance(publisher, str) and not _looks_like_url(publisher) else None
+
+    def organization_name(self) -> str | None:
+        """A page-level Organization node (``@graph``) names the publisher when the article node does not."""
+        for node in self.nodes:
+            if _types(node) & ORGANIZATION_TYPES:
+                name = _name_of(node)
+                if name:
+                    return name
+        return None
+
+    def author_names(self) -> list[str]:
+        if self.article is None:
+            return []
+        authors = self.article.get("author") or self.article.get("creator")
+        if not isinstance(authors, list):
+            authors = [authors]
+        names: list[str] = []
+        for author in authors:
+            author = self.resolve(author)
+            if isinstance(author, dict):
+                name = _name_of(author)
+                if name:
+                    names.append(name)
+            elif isinstance(author, str):
+                names.extend(_names([author]))
+        return names
+
+    def image_url(self) -> str | None:
+        if self.article is None:
+            return None
+        image = self.resolve(self.article.get("image") or self.article.get("thumbnailUrl"))
+        if isinstance(image, list):
+            image = self.resolve(image[0]) if image else None
+        if isinstance(image, dict):
+            image = image.get("url") or image.get("contentUrl")
+        return image if isinstance(image, str) else None
+
+
+def _load_json(text: str) -> Any:
+    text = text.strip()
+    for wrapper in ("<!--", "-->", "//<![CDATA[", "//]]>", "<![CDATA[", "]]>"):
+        text = text.replace(wrapper, "")
+    try:
+        return json.loads(text, strict=False)
+    except ValueError:
+        return None
+
+
+def _collect_nodes(data: Any, nodes: list[dict[str, Any]], depth: int) -> None:
+    if depth > 4:
+        return
+    if isinstance(data, list):
+        for item in data:
+            _collect_nodes(item, nodes, depth + 1)
+    elif isinstance(data, dict):
+        if "@graph" in data:
+            _collect_nodes(data["@graph"], nodes, depth + 1)
+        if "@type" in data:
+            nodes.append(data)
+            # a WebPage whose mainEntity is the article
+            main = data.get("mainEntity")
+            if isinstance(main, dict) and "@type" in main:
+                nodes.append(main)
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    raw = node.get("@type")
+    values = raw if isinstance(raw, list) else [raw]
+    return {re.split(r"[/:#]", v)[-1] for v in values if isinstance(v, str)}
+
+
+def _name_of(node: dict[str, Any]) -> str | None:
+    name = node.get("name") or node.get("legalName") or node.get("alternateName")
+    if isinstance(name, list):
+        name = next((n for n in name if isinstance(n, str)), None)
+    if isinstance(name, dict):
+        name = name.get("@value")
+    name = sanitize_text(name) if isinstance(name, str) else ""
+    return name or None
+
+
+# -- <meta> and microdata -----------------------------------------------------------
+def _meta_values(tree: etree._Element) -> dict[str, list[str]]:
+    """All ``<meta>`` contents keyed by lower-cased ``property``/``name``/``itemprop``/``http-equiv``."""
+    values: dict[str, list[str]] = {}
+    for meta in tree.iter("meta"):
+        content = meta.get("content")
+        if content is None or not content.strip():
+            continue
+        for attr in ("property", "name", "itemprop", "http-equiv"):
+            key = meta.get(attr)
+            if key:
+                values.setdefault(key.strip().lower(), []).append(content.strip())
+    return values
+
+
+def _microdata_values(tree: etree._Element, prop: str) -> list[str]:
+    out = []
+    for el in tree.xpath(f'//*[@itemprop="{prop}"]')[:3]:
+        value = el.get("content") or el.get("datetime") or el.text_content()
+        if value and value.strip():
+            out.append(value.strip())
+    return out
+
+
+def _microdata_authors(tree: etree._Element) -> list[str]:
+    names = []
+    for el in tree.xpath('//*[@itemprop="author"]')[:5]:
+        inner = el.xpath('.//*[@itemprop="name"]')
+        source = inner[0] if inner else el
+        names.append(source.get("content") or source.text_content())
+    return _names(names)
+
+
+# -- small value helpers ----------------------------------------------------------------
+def _first_text(*values: Any) -> str | None:
+    for value in values:
+        if isinstance(value, list):
+            value = next((v for v in value if isinstance(v, str) and v.strip()), None)
+        if isinstance(value, str):
+            text = sanitize_text(value)
+            if text:
+                return text
+    return None
+
+
+def _first_date(*values: Any) -> datetime | None:
+    for value in values:
+        for item in value if isinstance(value, list) else [value]:
+            parsed = parse_datetime(item)
+            if parsed:
+                return parsed
+    return None
+
+
+def _first_attr(tree: etree._Element, xpath: str, attr: str) -> str | None:
+    found = tree.xpath(xpath)
+    return found[0].get(attr) if found else None
+
+
+def _names(values: list[str]) -> list[str]:
+    """Author strings as names: profile URLs and handles are not names; "By " is not part of one."""
+    names = []
+    for value in values:
+        text = sanitize_text(value)
+        if not text or _looks_like_url(text) or text.startswith("@"):
+            continue
+        names.append(_BYLINE_PREFIX.sub("", text).strip())
+    return [n for n in names if n]
+
+
+def _looks_like_url(value: str) -> bool:
+    return bool(re.match(r"^(?:https?:)?//|^www\.", value.strip(), re.I))
+
+
+def _split_keywords(value: Any) -> list[str]:
+    if isinstance(value, list):
+        out: list[str] = []
+        for v in value:
+            out.extend(_split_keywords(v))
+        return out
+    if isinstance(value, str):
+        return [k.strip() for k in value.split(",") if k.strip()]
+    return []
+
+
+def _dedupe(values: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for value in values:
+        key = value.casefold()
+        if value and key not in seen:
+            seen.add(key)
+            out.append(value)
+    return out

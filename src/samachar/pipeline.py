@@ -1,0 +1,338 @@
+"""The one orchestrator: sources → entries → pages → articles → translations → posts → site.
+
+Every other module is a stage that turns data into data; this one does the
+I/O between them and moves each entry through its states::
+
+    new ─fetch─► fetched ─extract─► extracted ─translate─► translated ─publish─► published
+      └──────────── page unreachable: feed content ──────►┘     └─► held (QA errors)
+    any stage: failed (reason recorded) after repeated or permanent errors
+
+Each step is idempotent and commits per entry, so a crash or a second run
+loses nothing and publishes nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from samachar.config import Config
+from samachar.errors import (
+    BlockedAddress,
+    ExtractionError,
+    FetchError,
+    HTTPStatusError,
+    PairNotInstalled,
+    RobotsDisallowed,
+    SamacharError,
+)
+from samachar.model import Article, TranslatedArticle
+from samachar.progress import QUIET, Progress
+from samachar.store import Store
+from samachar.store.entries import EntryRow
+
+log = logging.getLogger("samachar.pipeline")
+
+MAX_ATTEMPTS = 3
+ARTICLE_CONCURRENCY = 8
+
+
+@dataclass
+class RunReport:
+    polled: int = 0
+    poll_errors: int = 0
+    new_entries: int = 0
+    fetched: int = 0
+    extracted: int = 0
+    translated: int = 0
+    held: int = 0
+    published: int = 0
+    failed: int = 0
+    waiting: list[str] = field(default_factory=list)  # why some entries could not move on
+
+    def summary(self) -> str:
+        return (f"polled {self.polled} sources ({self.poll_errors} errors), {self.new_entries} new entries, "
+                f"{self.fetched} pages fetched, {self.extracted} extracted, {self.translated} translated, "
+                f"{self.held} held for review, {self.published} published, {self.failed} failed")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:500]
+
+
+class Pipeline:
+    def __init__(self, store: Store, config: Config, *, progress: Progress = QUIET,
+                 allow_private: bool | None = None, engines: list[str] | None = None):
+        self.store = store
+        self.config = config
+        self.progress = progress
+        self.allow_private = config.allow_private_networks if allow_private is None else allow_private
+        self.engine_names = engines or config.translation.engines
+        self._engines: dict[tuple[str, str], object] = {}
+
+    # -- polling ---------------------------------------------------------------------------------
+
+    def _client(self):
+        from samachar.fetch import HttpClient
+
+        fetch = self.config.fetch
+        return HttpClient(allow_private=self.allow_private, user_agent=fetch.user_agent, timeout=fetch.timeout,
+                          max_bytes=fetch.max_bytes, per_host=fetch.per_host)
+
+    def poll(self, report: RunReport | None = None, *, now: datetime | None = None) -> RunReport:
+        """Fetch and parse every due source once; store new entries and each source's outcome."""
+        from samachar.sources.identity import entry_identity
+        from samachar.sources.poll import poll_many
+
+        report = report or RunReport()
+        now = now or datetime.now(timezone.utc)
+        due = [s for s in self.store.sources.due(now) if self.store.sources.acquire(s.id, now)]
+        if not due:
+            return report
+
+        async def poll_all():
+            async with self._client() as client:
+                return await poll_many(client, [s.state() for s in due], now)
+
+        try:
+            outcomes = asyncio.run(poll_all())
+            with self.progress.stage("Storing feeds", len(outcomes)) as advance:
+                for outcome in outcomes:
+                    report.polled += 1
+                    self.store.sources.record_poll(outcome, now)
+                    if outcome.status in ("error", "gone"):
+                        report.poll_errors += 1
+                        log.warning("poll failed source_id=%s: %s", outcome.source_id, outcome.error)
+                    elif outcome.feed is not None:
+                        items = [(e, entry_identity(e, outcome.source_id)) for e in outcome.feed.entries]
+                        new_ids = self.store.entries.add_many(outcome.source_id, items)
+                        report.new_entries += len(new_ids)
+                        log.info("polled source_id=%s entries=%d new=%d", outcome.source_id,
+                                 len(outcome.feed.entries), len(new_ids))
+                    else:
+                        log.info("polled source_id=%s not modified", outcome.source_id)
+                    advance(1)
+        finally:
+            for source in due:
+                self.store.sources.release(source.id)
+        return report
+
+    # -- article pages ---------------------------------------------------------------------------
+
+    def fetch_pages(self, report: RunReport) -> None:
+        pending = self.store.entries.in_state("new")
+        if not pending:
+            return
+        robots = self.config.fetch.respect_robots
+
+        async def fetch_all(advance):
+            semaphore = asyncio.Semaphore(ARTICLE_CONCURRENCY)
+            async with self._client() as client:
+                async def one(entry: EntryRow):
+                    async with semaphore:
+                        try:
+                            if not entry.url:
+                                raise FetchError("entry has no link")
+                            result = await client.fetch(entry.url, robots=robots)
+                            return entry, result, None
+                        except (SamacharError, asyncio.TimeoutError, OSError) as exc:
+                            return entry, None, exc
+                        finally:
+                            advance(1)
+                return await asyncio.gather(*(one(e) for e in pending))
+
+        with self.progress.stage("Fetching articles", len(pending)) as advance:
+            results = asyncio.run(fetch_all(advance))
+        for entry, result, error in results:
+            if result is not None:
+                self.store.entries.save_page(entry.id, result.url, result.text())
+                report.fetched += 1
+                log.info("fetched entry_id=%d source_id=%s url=%s", entry.id, entry.source_id, result.url)
+                continue
+            reason = f"page not fetched: {_one_line(error)}"
+            permanent = isinstance(error, (BlockedAddress, RobotsDisallowed)) or (
+                isinstance(error, HTTPStatusError) and 400 <= error.status < 500 and error.status not in (408, 429))
+            if entry.content_html or entry.summary:
+                self._extract_from_feed(entry, report, note=f"{reason}; used the feed's content")
+            elif permanent or self.store.entries.record_error(entry.id, reason) >= MAX_ATTEMPTS:
+                self.store.entries.set_state(entry.id, "failed", error=reason)
+                report.failed += 1
+                log.warning("failed entry_id=%d source_id=%s: %s", entry.id, entry.source_id, reason)
+            else:
+                log.warning("will retry entry_id=%d source_id=%s: %s", entry.id, entry.source_id, reason)
+
+    # -- extraction ------------------------------------------------------------------------------
+
+    def _feed_title(self, entry: EntryRow) -> str | None:
+        source = self.store.sources.get(entry.source_id) if entry.source_id else None
+        return (source.feed_title or source.name) if source else None
+
+    def _extract_from_feed(self, entry: EntryRow, report: RunReport, note: str) -> None:
+        from samachar.extract import article_from_feed
+
+        try:
+            article = article_from_feed(entry.feed_entry(), entry.url or "", feed_title=self._feed_title(entry))
+        except ExtractionError as exc:
+            reason = f"{note.split(';')[0]}; feed content unusable: {_one_line(exc)}"
+            self.store.entries.set_state(entry.id, "failed", error=reason)
+            report.failed += 1
+            log.warning("failed entry_id=%d source_id=%s: %s", entry.id, entry.source_id, reason)
+            return
+        self.store.articles.save(entry.id, self._complete(article, entry), note=note)
+        report.extracted += 1
+        log.info("extracted entry_id=%d source_id=%s from feed content (%s)", entry.id, entry.source_id, note)
+
+    @staticmethod
+    def _complete(article: Article, entry: EntryRow) -> Article:
+        """Fill what the page did not say from the feed entry; never invent."""
+        article.title = article.title or entry.title
+        if not article.published:
+            article.published = entry.published
+        if not article.authors and entry.author:
+            article.authors = [entry.author]
+        if not article.tags and entry.categories:
+            article.tags = list(entry.categories)
+        if article.image is None and entry.image:
+            from samachar.model import Image
+
+            article.image = Image(src=entry.image)
+        return article
+
+    def extract_pending(self, report: RunReport) -> None:
+        from samachar.extract import extract_article
+
+        pending = self.store.entries.in_state("fetched")
+        with self.progress.stage("Extracting", len(pending)) as advance:
+            for entry in pending:
+                advance(1)
+                page = self.store.entries.page(entry.id)
+                if page is None:
+                    self.store.entries.set_state(entry.id, "new", error="page lost; fetching again")
+                    continue
+                url, html = page
+                try:
+                    article = extract_article(html, url, feed_title=self._feed_title(entry))
+                except ExtractionError as exc:
+                    if entry.content_html or entry.summary:
+                        self._extract_from_feed(entry, report, note=f"no body on the page ({_one_line(exc)}); used the feed's content")
+                    else:
+                        self.store.entries.set_state(entry.id, "failed", error=f"no article body: {_one_line(exc)}")
+                        report.failed += 1
+                    continue
+                except Exception as exc:  # one bad page never stops the run
+                    log.exception("extraction crashed entry_id=%d", entry.id)
+                    self.store.entries.set_state(entry.id, "failed", error=f"extraction failed: {_one_line(exc)}")
+                    report.failed += 1
+                    continue
+                self.store.articles.save(entry.id, self._complete(article, entry))
+                report.extracted += 1
+                log.info("extracted entry_id=%d source_id=%s blocks=%d", entry.id, entry.source_id, len(article.blocks))
+
+    # -- translation -----------------------------------------------------------------------------
+
+    def source_language(self, entry: EntryRow, article: Article) -> str:
+        source = self.store.sources.get(entry.source_id) if entry.source_id else None
+        if source and source.language:
+            return source.language
+        if article.language:
+            return article.language.split("-")[0].split("_")[0].lower()
+        return self.config.translation.source_language
+
+    def engine_for(self, source: str, target: str):
+        from samachar.translate.select import resolve_engine
+
+        key = (source, target)
+        if key not in self._engines:
+            self._engines[key] = resolve_engine(self.engine_names, source, target, models_dir=self.config.models_dir)
+        return self._engines[key]
+
+    def translate(self, article: Article, source: str, target: str) -> TranslatedArticle:
+        from samachar.translate.document import translate_article
+        from samachar.translate.memory import SqlTranslationMemory
+
+        if source == target:
+            return TranslatedArticle(title=article.title, blocks=article.blocks, source_lang=source,
+                                     target_lang=target, engine="none", summary=article.summary)
+        engine = self.engine_for(source, target)
+        return translate_article(article, engine, source, target, memory=SqlTranslationMemory(self.store.engine),
+                                 glossary=self.store.glossary.terms(target) or None)
+
+    def translate_pending(self, report: RunReport) -> None:
+        target = self.config.site.language
+        pending = self.store.entries.in_state("extracted")
+        with self.progress.stage("Translating", len(pending)) as advance:
+            for entry in pending:
+                advance(1)
+                article = self.store.articles.get(entry.id)
+                if article is None:
+                    self.store.entries.set_state(entry.id, "fetched" if self.store.entries.page(entry.id) else "new")
+                    continue
+                source = self.source_language(entry, article)
+                try:
+                    translated = self.translate(article, source, target)
+                except PairNotInstalled as exc:
+                    # Not the entry's fault: it waits, unchanged, until an engine is installed.
+                    self.store.entries.set_state(entry.id, "extracted", error=_one_line(exc))
+                    if _one_line(exc) not in report.waiting:
+                        report.waiting.append(_one_line(exc))
+                        log.warning("waiting for an engine: %s", _one_line(exc))
+                    continue
+                except Exception as exc:  # an engine crash never stops the run
+                    reason = f"translation failed: {_one_line(exc)}"
+                    log.warning("translate error entry_id=%d source_id=%s: %s", entry.id, entry.source_id, reason)
+                    if self.store.entries.record_error(entry.id, reason) >= MAX_ATTEMPTS:
+                        self.store.entries.set_state(entry.id, "failed", error=reason)
+                        report.failed += 1
+                    continue
+                errors = [f for f in translated.flags if f.severity == "error"]
+                if errors and self.config.translation.hold_on_error:
+                    reason = "held for review: " + "; ".join(f"{f.check}: {f.message}" for f in errors[:3])
+                    if len(errors) > 3:
+                        reason += f" (+{len(errors) - 3} more)"
+                    self.store.translations.save(entry.id, translated, state="held", reason=reason)
+                    report.held += 1
+                    log.warning("held entry_id=%d source_id=%s flags=%d", entry.id, entry.source_id, len(errors))
+                else:
+                    self.store.translations.save(entry.id, translated, state="translated")
+                    report.translated += 1
+                    log.info("translated entry_id=%d source_id=%s engine=%s %s→%s flags=%d", entry.id,
+                             entry.source_id, translated.engine, source, target, len(translated.flags))
+
+    # -- publishing ------------------------------------------------------------------------------
+
+    def publish_pending(self, report: RunReport) -> None:
+        lang = self.config.site.language
+        for entry in self.store.entries.in_state("translated"):
+            article = self.store.articles.get(entry.id)
+            if self.store.posts.publish(entry.id, lang, (article.title if article else None) or entry.title):
+                report.published += 1
+                log.info("published entry_id=%d source_id=%s lang=%s", entry.id, entry.source_id, lang)
+
+    def approve(self, entry_id: int) -> bool:
+        """A reviewer accepts a held translation: it is published on the next run."""
+        return self.store.entries.set_state(entry_id, "translated", expect="held")
+
+    # -- the whole run ---------------------------------------------------------------------------
+
+    def run_once(self) -> RunReport:
+        report = RunReport()
+        self.poll(report)
+        self.fetch_pages(report)
+        self.extract_pending(report)
+        self.translate_pending(report)
+        self.publish_pending(report)
+        return report
+
+    def published_articles(self):
+        return self.store.posts.published_articles(
+            self.config.site.language, default_policy=self.config.default_policy,
+            excerpt_words=self.config.excerpt_words)
+
+    def build_site(self, out_dir: Path) -> int:
+        from samachar.publish.site import build_site
+
+        return build_site(self.published_articles(), self.config.site, out_dir)

@@ -1,0 +1,89 @@
+"""Posts: what has been published, one per (entry, language); never twice."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import IntegrityError
+
+from samachar.model import Article, PublishedArticle, TranslatedArticle
+from samachar.store.schema import articles, entries, posts, sources, translations
+from samachar.store.sources import utcnow
+
+
+def slugify(title: str, entry_id: int, max_length: int = 60) -> str:
+    """``<id>-<ascii-words>``: stable, unique, readable in any language's URL bar."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    words = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:max_length].rstrip("-")
+    return f"{entry_id}-{words}" if words else str(entry_id)
+
+
+class PostRepository:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def publish(self, entry_id: int, lang: str, title: str, now: datetime | None = None) -> bool:
+        """Record the post and mark the entry published; False if it already was."""
+        now = now or utcnow()
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(posts.insert().values(entry_id=entry_id, lang=lang, slug=slugify(title, entry_id),
+                                                   published_at=now))
+                conn.execute(update(entries).where(entries.c.id == entry_id)
+                             .values(state="published", error=None, updated_at=now))
+            return True
+        except IntegrityError:
+            with self.engine.begin() as conn:
+                conn.execute(update(entries).where(entries.c.id == entry_id).values(state="published"))
+            return False
+
+    def count(self, lang: str | None = None) -> int:
+        query = select(posts.c.id)
+        if lang:
+            query = query.where(posts.c.lang == lang)
+        with self.engine.connect() as conn:
+            return len(conn.execute(query).all())
+
+    def published_articles(self, lang: str, *, default_policy: str = "excerpt", excerpt_words: int = 60,
+                           limit: int | None = None) -> list[PublishedArticle]:
+        """Everything published in ``lang``, newest first, cut to each source's republish policy."""
+        from samachar.extract.policy import apply_policy
+
+        query = (
+            select(posts.c.entry_id, posts.c.slug, posts.c.published_at, entries.c.categories,
+                   entries.c.title.label("entry_title"), entries.c.author, entries.c.source_id,
+                   sources.c.name, sources.c.feed_title, sources.c.url.label("source_url"), sources.c.policy,
+                   articles.c.data.label("article"), translations.c.data.label("translation"))
+            .select_from(posts.join(entries, entries.c.id == posts.c.entry_id)
+                         .join(articles, articles.c.entry_id == posts.c.entry_id)
+                         .join(translations, (translations.c.entry_id == posts.c.entry_id)
+                               & (translations.c.lang == posts.c.lang))
+                         .outerjoin(sources, sources.c.id == entries.c.source_id))
+            .where(posts.c.lang == lang).where(entries.c.deleted_at.is_(None))
+            .order_by(posts.c.published_at.desc(), posts.c.entry_id.desc())
+        )
+        if limit:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        result = []
+        for row in rows:
+            article = Article.from_dict(row.article)
+            translated = TranslatedArticle.from_dict(row.translation)
+            policy = row.policy or default_policy
+            source_name = row.name or row.feed_title or article.publisher or ""
+            result.append(PublishedArticle(
+                id=row.entry_id, slug=row.slug, lang=lang, title=translated.title,
+                blocks=apply_policy(translated.blocks, policy, excerpt_words),
+                summary=translated.summary, published_at=row.published_at, policy=policy,
+                original_title=article.title or row.entry_title, original_url=article.original_url,
+                publisher=article.publisher or source_name, source_id=row.source_id or 0,
+                source_name=source_name, source_url=row.source_url or "",
+                authors=article.authors or ([row.author] if row.author else []),
+                original_published=article.published, image=article.image,
+                categories=list(row.categories or article.tags or []), source_lang=translated.source_lang,
+            ))
+        return result

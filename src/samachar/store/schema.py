@@ -1,0 +1,175 @@
+"""The database tables (SQLAlchemy Core), as of the newest migration.
+
+Portable SQL only: these tables run on SQLite today and PostgreSQL next.
+Times are stored as timezone-aware UTC; JSON columns hold the plain
+dataclasses of :mod:`samachar.model` as dictionaries.
+"""
+
+from __future__ import annotations
+
+from datetime import timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored as UTC and always read back timezone-aware.
+
+    SQLite keeps no offset; PostgreSQL does. This makes both behave the same.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+metadata = MetaData()
+
+ENTRY_STATES = ("new", "fetched", "extracted", "translated", "published", "failed", "held")
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", UTCDateTime(), nullable=False),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", String(2048), nullable=False, unique=True),
+    Column("name", String(300)),
+    Column("feed_title", String(500)),
+    Column("site_url", String(2048)),
+    Column("policy", String(16)),  # full / excerpt / link; NULL: the site default
+    Column("language", String(16)),  # the source's language; NULL: the site's source language
+    Column("interval_minutes", Integer),
+    Column("etag", String(500)),
+    Column("last_modified", String(100)),
+    Column("status", String(16), nullable=False, default="new"),  # new / ok / error / gone
+    Column("error", Text),
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("last_polled_at", UTCDateTime()),
+    Column("next_poll_at", UTCDateTime()),
+    Column("locked_until", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+entries = Table(
+    "entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="SET NULL")),
+    Column("key", String(600), nullable=False, unique=True),
+    Column("normalized_url", String(2048)),
+    Column("content_hash", String(64)),
+    Column("guid", String(2048)),
+    Column("url", String(2048)),
+    Column("title", Text, nullable=False),
+    Column("summary", Text),
+    Column("content_html", Text),
+    Column("author", String(500)),
+    Column("published", UTCDateTime()),
+    Column("image", String(2048)),
+    Column("categories", JSON),
+    Column("state", String(16), nullable=False, default="new"),
+    Column("error", Text),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("deleted_at", UTCDateTime()),  # tombstone: never re-imported
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_entries_normalized_url", "normalized_url"),
+    Index("ix_entries_content_hash", "content_hash"),
+    Index("ix_entries_state", "state"),
+)
+
+pages = Table(
+    "pages",
+    metadata,
+    Column("entry_id", Integer, ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True),
+    Column("url", String(2048), nullable=False),  # after redirects
+    Column("html", Text, nullable=False),
+    Column("fetched_at", UTCDateTime(), nullable=False),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("entry_id", Integer, ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True),
+    Column("data", JSON, nullable=False),
+    Column("body_source", String(8), nullable=False),  # page / feed
+    Column("extracted_at", UTCDateTime(), nullable=False),
+)
+
+translations = Table(
+    "translations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entry_id", Integer, ForeignKey("entries.id", ondelete="CASCADE"), nullable=False),
+    Column("lang", String(16), nullable=False),
+    Column("engine", String(100), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("has_errors", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("entry_id", "lang", name="uq_translations_entry_lang"),
+)
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entry_id", Integer, ForeignKey("entries.id", ondelete="CASCADE"), nullable=False),
+    Column("lang", String(16), nullable=False),
+    Column("slug", String(200), nullable=False, unique=True),
+    Column("published_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("entry_id", "lang", name="uq_posts_entry_lang"),
+)
+
+translation_memory = Table(
+    "translation_memory",
+    metadata,
+    Column("key", String(64), primary_key=True),  # sha256 of engine, model, pair, tagged source
+    Column("engine", String(100), nullable=False),
+    Column("model", String(300), nullable=False),
+    Column("source_lang", String(16), nullable=False),
+    Column("target_lang", String(16), nullable=False),
+    Column("source_text", Text, nullable=False),
+    Column("target_text", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+glossary = Table(
+    "glossary",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("lang", String(16), nullable=False),
+    Column("source_term", String(300), nullable=False),
+    Column("target_term", String(300), nullable=False),
+    UniqueConstraint("lang", "source_term", name="uq_glossary_lang_term"),
+)

@@ -1,0 +1,1 @@
+"""The ASGI app that serves the published site (``samachar serve``)."""

@@ -1,0 +1,113 @@
+"""The store: migrations, dedupe across sources, tombstones, the per-source lock, publish-once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import inspect
+
+from samachar.model import Article, Block, FeedEntry, TranslatedArticle
+from samachar.store import Store
+from samachar.store.migrations import MIGRATIONS
+from samachar.store.posts import slugify
+
+
+@dataclass
+class Ident:
+    key: str
+    normalized_url: str | None
+    content_hash: str | None
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(f"sqlite:///{tmp_path / 'samachar.db'}")
+    yield s
+    s.close()
+
+
+def entry(title: str, url: str) -> FeedEntry:
+    return FeedEntry(title=title, url=url, summary="<p>Summary.</p>")
+
+
+def test_migrations_are_recorded_and_rerunning_is_a_no_op(tmp_path):
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    first = Store(url)
+    assert first.version == len(MIGRATIONS)
+    tables = set(inspect(first.engine).get_table_names())
+    assert {"sources", "entries", "articles", "translations", "posts", "translation_memory", "glossary"} <= tables
+    first.close()
+    second = Store(url)
+    assert second.version == len(MIGRATIONS)
+    second.close()
+
+
+def test_entries_are_deduplicated_across_sources_by_key_url_and_hash(store):
+    a = store.sources.add("https://a.example/feed").id
+    b = store.sources.add("https://b.example/feed").id
+    first = store.entries.add_many(a, [(entry("One", "https://x.example/1"), Ident("url:x/1", "x/1", "h1")),
+                                       (entry("Two", "https://x.example/2"), Ident("url:x/2", "x/2", "h2"))])
+    assert len(first) == 2
+    again = store.entries.add_many(b, [
+        (entry("One again", "https://x.example/1"), Ident("guid:2:abc", "x/1", "h9")),  # same URL
+        (entry("Two copy", "https://y.example/2"), Ident("url:y/2", "y/2", "h2")),  # same content
+        (entry("Three", "https://x.example/3"), Ident("url:x/3", "x/3", "h3")),
+    ])
+    assert len(again) == 1
+    assert [e.title for e in store.entries.list()] == ["Three", "Two", "One"]
+    assert {s.url: s.entries for s in store.sources.list()} == {"https://a.example/feed": 2, "https://b.example/feed": 1}
+
+
+def test_a_tombstoned_entry_is_never_imported_again(store):
+    src = store.sources.add("https://a.example/feed").id
+    [entry_id] = store.entries.add_many(src, [(entry("Gone", "https://x.example/g"), Ident("url:g", "g", "hg"))])
+    store.entries.tombstone(entry_id)
+    assert store.entries.list() == []
+    assert store.entries.add_many(src, [(entry("Gone", "https://x.example/g"), Ident("url:g", "g", "hg"))]) == []
+
+
+def test_the_source_lock_keeps_overlapping_runs_out(store):
+    src = store.sources.add("https://a.example/feed").id
+    now = datetime.now(timezone.utc)
+    assert store.sources.acquire(src, now)
+    assert not store.sources.acquire(src, now)
+    assert store.sources.acquire(src, now + timedelta(hours=1))  # a crashed run's lock expires
+    store.sources.release(src)
+    assert store.sources.acquire(src, now)
+
+
+def test_publishing_twice_publishes_once_and_state_moves(store):
+    src = store.sources.add("https://a.example/feed", policy="full").id
+    [entry_id] = store.entries.add_many(src, [(entry("Story", "https://x.example/s"), Ident("url:s", "s", "hs"))])
+    article = Article(url="https://x.example/s", title="Story", blocks=[Block("paragraph", "Hello <em>world</em>.")],
+                      publisher="X Times", published=datetime(2026, 11, 1, tzinfo=timezone.utc))
+    store.articles.save(entry_id, article)
+    assert store.entries.get(entry_id).state == "extracted"
+    assert store.articles.get(entry_id).published == article.published
+    translated = TranslatedArticle(title="कहानी", blocks=[Block("paragraph", "नमस्ते <em>दुनिया</em>।")],
+                                   source_lang="en", target_lang="hi", engine="test")
+    store.translations.save(entry_id, translated, state="translated")
+    assert store.posts.publish(entry_id, "hi", "Story")
+    assert not store.posts.publish(entry_id, "hi", "Story")
+    assert store.posts.count("hi") == 1
+    [published] = store.posts.published_articles("hi")
+    assert (published.title, published.publisher, published.original_url) == ("कहानी", "X Times", "https://x.example/s")
+    assert published.blocks[0].html == "नमस्ते <em>दुनिया</em>।"
+    assert store.entries.get(entry_id).state == "published"
+
+
+def test_timestamps_come_back_timezone_aware(store):
+    src = store.sources.add("https://a.example/feed").id
+    published = datetime(2026, 3, 2, 19, 5, tzinfo=timezone(timedelta(hours=5, minutes=30)))
+    e = entry("Dated", "https://x.example/d")
+    e.published = published
+    [entry_id] = store.entries.add_many(src, [(e, Ident("url:d", "d", "hd"))])
+    assert store.entries.get(entry_id).published == published
+
+
+def test_slugs_are_ascii_and_unique_per_entry():
+    assert slugify("Cabinet clears ₹5,801 crore second phase of Lucknow Metro", 7) == \
+        "7-cabinet-clears-5-801-crore-second-phase-of-lucknow-metro"
+    assert slugify("मॉस्को", 3) == "3"
