@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import sys
 import time
 from pathlib import Path
@@ -130,6 +129,8 @@ def cmd_source_export_opml(args, config: Config) -> int:
 
 def cmd_poll(args, config: Config) -> int:
     pipeline = _pipeline(config, args)
+    if args.all:
+        pipeline.store.sources.schedule_now()
     report = pipeline.poll()
     print(f"polled {report.polled} sources: {report.new_entries} new entries, {report.poll_errors} errors")
     return 0
@@ -320,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_source_export_opml)
 
     p = sub.add_parser("poll", help="fetch and parse every due source once")
+    p.add_argument("--all", action="store_true", help="poll every source now, due or not")
     p.set_defaults(func=cmd_poll)
 
     entry = sub.add_parser("entry", help="list entries, approve held ones").add_subparsers(dest="action", required=True)
@@ -387,7 +389,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(func=cmd_demo)
+    _accept_global_flags_everywhere(parser)
     return parser
+
+
+def _accept_global_flags_everywhere(parser: argparse.ArgumentParser) -> None:
+    """Let ``-q``/``-v`` follow the subcommand too (``samachar run --once -q``)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                child.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                                   help="no progress bars, warnings only")
+                child.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                                   help="log every event")
+                _accept_global_flags_everywhere(child)
 
 
 def main(argv: list[str] | None = None) -> int:

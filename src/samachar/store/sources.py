@@ -97,6 +97,11 @@ class SourceRepository:
         now = now or utcnow()
         return [s for s in self.list() if s.status != "gone" and (s.next_poll_at is None or s.next_poll_at <= now)]
 
+    def schedule_now(self) -> None:
+        """Make every source due now (``samachar poll --all``); muted (410) sources stay muted."""
+        with self.engine.begin() as conn:
+            conn.execute(update(sources).where(sources.c.status != "gone").values(next_poll_at=None))
+
     def acquire(self, source_id: int, now: datetime | None = None) -> bool:
         """Take the per-source lock so that overlapping runs cannot import twice."""
         now = now or utcnow()

@@ -1,0 +1,5 @@
+import sys
+
+from samachar.cli import main
+
+sys.exit(main())
