@@ -202,6 +202,30 @@ class Pipeline:
             article.image = Image(src=entry.image)
         return article
 
+    SHORT_BODY_WORDS = 120
+
+    def _prefer_fuller_body(self, article: Article, entry: EntryRow) -> tuple[Article, str | None]:
+        """A page with a stub body (a video page, a teaser) loses to a much fuller feed content.
+
+        The page's own metadata (canonical URL, publisher, dates) is kept either way.
+        """
+        if not entry.content_html:
+            return article, None
+        page_words = len(article.text.split())
+        if page_words >= self.SHORT_BODY_WORDS:
+            return article, None
+        from samachar.extract import article_from_feed
+
+        try:
+            feed_article = article_from_feed(entry.feed_entry(), entry.url or article.url)
+        except ExtractionError:
+            return article, None
+        feed_words = len(feed_article.text.split())
+        if feed_words < 2 * max(page_words, 1):
+            return article, None
+        article.blocks, article.source = feed_article.blocks, "feed"
+        return article, f"page body has {page_words} words; used the feed's content ({feed_words} words)"
+
     def extract_pending(self, report: RunReport) -> None:
         from samachar.extract import extract_article
 
@@ -228,7 +252,8 @@ class Pipeline:
                     self.store.entries.set_state(entry.id, "failed", error=f"extraction failed: {_one_line(exc)}")
                     report.failed += 1
                     continue
-                self.store.articles.save(entry.id, self._complete(article, entry))
+                article, note = self._prefer_fuller_body(article, entry)
+                self.store.articles.save(entry.id, self._complete(article, entry), note=note)
                 report.extracted += 1
                 log.info("extracted entry_id=%d source_id=%s blocks=%d", entry.id, entry.source_id, len(article.blocks))
 

@@ -18,6 +18,7 @@ from samachar.progress import Progress
 log = logging.getLogger("samachar.demo")
 DEMO_MARKER = "# samachar demo site"
 SOURCE_LANGUAGE = "en"
+SAMPLES_PORT = 8741  # stable, so that sample URLs (and their images) stay the same from run to run
 
 
 def choose_language(models_dir: Path) -> tuple[str, str]:
@@ -77,24 +78,39 @@ def run_demo(config: Config, *, build_only: bool = False, out: Path | None = Non
               "(import an en→hi model with 'samachar models import' for Hindi)")
     store = Store(config.db_url)
     pipeline = Pipeline(store, config, progress=Progress(enabled=not quiet), allow_private=True)
-    with SampleServer() as base_url:
-        follow_samples(store, base_url)
+    samples = _start_samples(SampleServer)
+    try:
+        follow_samples(store, samples.base_url)
         report = pipeline.run_once()
-    site_dir = out or config.site_dir
-    pages = pipeline.build_site(site_dir)
-    print(f"demo: {report.summary()}")
-    for reason in report.waiting:
-        print(f"demo: waiting: {reason}")
-    print(f"demo: {store.posts.count(language)} articles in {names.get(language, language)}; "
-          f"site written to {site_dir} ({pages} files)")
-    if build_only:
-        store.close()
+        site_dir = out or config.site_dir
+        pages = pipeline.build_site(site_dir)
+        print(f"demo: {report.summary()}")
+        for reason in report.waiting:
+            print(f"demo: waiting: {reason}")
+        print(f"demo: {store.posts.count(language)} articles in {names.get(language, language)}; "
+              f"site written to {site_dir} ({pages} files)")
+        if build_only:
+            return 0
+        import uvicorn
+
+        from samachar.web.app import create_app
+
+        # The sample publishers stay up too, so the "read the original" links and images work.
+        app = create_app(pipeline.published_articles, config.site)
+        print(f"demo: serving the site at http://{host}:{port}/ (Ctrl-C to stop)")
+        uvicorn.run(app, host=host, port=port, log_level="warning")
         return 0
-    import uvicorn
+    finally:
+        samples.stop()
+        store.close()
 
-    from samachar.web.app import create_app
 
-    app = create_app(pipeline.published_articles, config.site)
-    print(f"demo: serving the site at http://{host}:{port}/ (Ctrl-C to stop)")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
-    return 0
+def _start_samples(server_class):
+    """The sample publishers on their usual port, or any free one if it is taken."""
+    try:
+        server = server_class(port=SAMPLES_PORT)
+        server.start()
+    except OSError:
+        server = server_class(port=0)
+        server.start()
+    return server
