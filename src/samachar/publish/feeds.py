@@ -10,7 +10,9 @@ site already sanitized.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -24,6 +26,7 @@ XML_NS = "http://www.w3.org/XML/1998/namespace"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 GENERATOR = "samachar"
 GENERATOR_URI = "https://github.com/samachar/samachar"
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass
@@ -91,8 +94,7 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str
 
 def _xml_text(text: str) -> str:
     """Drop the control characters XML 1.0 cannot carry (lxml would refuse them)."""
-    return "".join(ch for ch in text if ch in "\t\n\r" or ord(ch) >= 0x20 and not 0xD800 <= ord(ch) <= 0xDFFF
-                   and ord(ch) not in (0xFFFE, 0xFFFF))
+    return _NOT_XML.sub("", text)
 
 
 def rss_feed(feed: FeedInfo) -> bytes:
@@ -116,7 +118,7 @@ def rss_feed(feed: FeedInfo) -> bytes:
             _sub(node, f"{{{DC_NS}}}creator", ", ".join(item.authors))
         for category in item.categories:
             _sub(node, "category", category)
-        _sub(node, "description", item.summary or item.content_html)
+        _sub(node, "description", html.escape(item.summary) if item.summary else item.content_html)
         _sub(node, f"{{{CONTENT_NS}}}encoded", item.content_html)
     return etree.tostring(rss, xml_declaration=True, encoding="utf-8", pretty_print=True)
 

@@ -1,0 +1,166 @@
+"""Translation memory: segments already translated are not sent to the engine again.
+
+A segment is found by the sha256 of (engine name, engine model, source
+language, target language, normalised tagged source). Normalising folds
+whitespace and Unicode forms, so a re-fetched article whose only change is
+one paragraph re-translates only that paragraph's sentences. Tags are
+numbered within the segment, so the same sentence with the same markup hits
+wherever it appears.
+
+Two implementations share the protocol: :class:`InMemoryTranslationMemory`
+for one run, and :class:`SqlTranslationMemory` over the ``translation_memory``
+table of the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import sqlalchemy
+
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class MemoryKey:
+    """What identifies one translated segment."""
+
+    engine: str
+    model: str
+    source_lang: str
+    target_lang: str
+    source_text: str
+
+    @property
+    def digest(self) -> str:
+        parts = (self.engine, self.model, self.source_lang, self.target_lang, normalise(self.source_text))
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def normalise(text: str) -> str:
+    """The form of a source segment that decides whether two segments are the same."""
+    return _SPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+@runtime_checkable
+class TranslationMemory(Protocol):
+    """Where translated segments are kept. ``get_many`` returns only the hits."""
+
+    def get_many(self, keys: list[MemoryKey]) -> dict[MemoryKey, str]: ...
+
+    def put_many(self, items: dict[MemoryKey, str]) -> None: ...
+
+
+class InMemoryTranslationMemory:
+    """A dict; counts hits and misses so benchmarks and tests can read them."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, str] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def get_many(self, keys: list[MemoryKey]) -> dict[MemoryKey, str]:
+        found = {k: self.entries[k.digest] for k in keys if k.digest in self.entries}
+        self.hits += len(found)
+        self.misses += len(keys) - len(found)
+        return found
+
+    def put_many(self, items: dict[MemoryKey, str]) -> None:
+        for key, target in items.items():
+            self.entries[key.digest] = target
+
+
+class SqlTranslationMemory:
+    """The ``translation_memory`` table: key (sha256 hex), engine, model,
+    source_lang, target_lang, source_text, target_text, created_at."""
+
+    def __init__(self, db: sqlalchemy.Engine, table: sqlalchemy.Table | None = None):
+        self.db = db
+        self.table = table if table is not None else self._table()
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def _table() -> sqlalchemy.Table:
+        try:
+            from samachar.store.schema import translation_memory  # type: ignore[attr-defined]
+
+            return translation_memory
+        except (ImportError, AttributeError):
+            return translation_memory_table()
+
+    def get_many(self, keys: list[MemoryKey]) -> dict[MemoryKey, str]:
+        import sqlalchemy as sa
+
+        by_digest = {k.digest: k for k in keys}
+        found: dict[MemoryKey, str] = {}
+        digests = list(by_digest)
+        with self.db.connect() as conn:
+            for i in range(0, len(digests), 500):
+                chunk = digests[i : i + 500]
+                rows = conn.execute(
+                    sa.select(self.table.c.key, self.table.c.target_text).where(self.table.c.key.in_(chunk))
+                )
+                for digest, target in rows:
+                    found[by_digest[digest]] = target
+        self.hits += len(found)
+        self.misses += len(keys) - len(found)
+        return found
+
+    def put_many(self, items: dict[MemoryKey, str]) -> None:
+        import sqlalchemy as sa
+
+        if not items:
+            return
+        now = datetime.now(timezone.utc)
+        rows = {
+            key.digest: {
+                "key": key.digest,
+                "engine": key.engine,
+                "model": key.model,
+                "source_lang": key.source_lang,
+                "target_lang": key.target_lang,
+                "source_text": normalise(key.source_text),
+                "target_text": target,
+                "created_at": now,
+            }
+            for key, target in items.items()
+        }
+        with self.db.begin() as conn:
+            existing = set(
+                conn.execute(sa.select(self.table.c.key).where(self.table.c.key.in_(list(rows)))).scalars()
+            )
+            for digest in existing:
+                conn.execute(
+                    sa.update(self.table)
+                    .where(self.table.c.key == digest)
+                    .values(target_text=rows[digest]["target_text"], created_at=now)
+                )
+            new_rows = [row for digest, row in rows.items() if digest not in existing]
+            if new_rows:
+                conn.execute(sa.insert(self.table), new_rows)
+
+
+def translation_memory_table(metadata: sqlalchemy.MetaData | None = None) -> sqlalchemy.Table:
+    """The table's shape, for when the store's schema does not define it (tests, early setups)."""
+    import sqlalchemy as sa
+
+    metadata = metadata if metadata is not None else sa.MetaData()
+    return sa.Table(
+        "translation_memory",
+        metadata,
+        sa.Column("key", sa.String(64), primary_key=True),
+        sa.Column("engine", sa.String(100), nullable=False),
+        sa.Column("model", sa.String(200), nullable=False),
+        sa.Column("source_lang", sa.String(16), nullable=False),
+        sa.Column("target_lang", sa.String(16), nullable=False),
+        sa.Column("source_text", sa.Text, nullable=False),
+        sa.Column("target_text", sa.Text, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
