@@ -58,8 +58,7 @@ def test_demo_says_which_language_and_engine(demo_site):
 def test_demo_builds_attributed_article_pages_in_the_target_language(demo_site):
     home, out, _ = demo_site
     manifest = json.loads((samples_dir() / "manifest.json").read_text(encoding="utf-8"))
-    articles = manifest if isinstance(manifest, list) else list(manifest.values())
-    originals = {a["canonical_url"]: a for a in articles}
+    originals = {a["canonical_url"]: a for a in manifest["articles"]}
     config = (home / "samachar.toml").read_text(encoding="utf-8")
     target = "hi" if 'language = "hi"' in config else "es"
 

@@ -72,7 +72,7 @@ def test_one_bad_feed_or_page_never_stops_the_run_and_nothing_is_published_twice
 
         entries = {e.title: e for e in pipeline.store.entries.list()}
         assert entries["Bridge reopens in Solan"].state == "published"
-        assert "feed" in entries["Bridge reopens in Solan"].error  # the reason the feed's content was used
+        assert "404" in entries["Bridge reopens in Solan"].note  # the reason the feed's content was used
         assert pipeline.store.articles.get(entries["Bridge reopens in Solan"].id).source == "feed"
         roads = pipeline.store.articles.get(entries["Council approves road repairs"].id)
         assert roads.source == "page" and roads.publisher == "Hill Post"

@@ -111,3 +111,17 @@ def test_slugs_are_ascii_and_unique_per_entry():
     assert slugify("Cabinet clears ₹5,801 crore second phase of Lucknow Metro", 7) == \
         "7-cabinet-clears-5-801-crore-second-phase-of-lucknow-metro"
     assert slugify("मॉस्को", 3) == "3"
+
+
+def test_an_older_database_is_brought_up_to_date(tmp_path):
+    from sqlalchemy import create_engine, text
+
+    from samachar.store.migrations import MIGRATIONS, migrate
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as conn:  # a version-1 database: entries without the note column
+        conn.execute(text("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at DATETIME NOT NULL)"))
+        conn.execute(text("INSERT INTO schema_version VALUES (1, '2026-11-01 00:00:00')"))
+        conn.execute(text("CREATE TABLE entries (id INTEGER PRIMARY KEY, title TEXT)"))
+    assert migrate(engine) == len(MIGRATIONS)
+    assert "note" in {c["name"] for c in inspect(engine).get_columns("entries")}

@@ -142,7 +142,8 @@ def cmd_entry_list(args, config: Config) -> int:
     rows = store.entries.list(source_url=args.source, states=states, limit=args.limit)
     if args.json:
         _print_json([{"id": e.id, "title": e.title, "url": e.url, "source_url": e.source_url,
-                      "published": _iso(e.published), "state": e.state, "error": e.error} for e in rows])
+                      "published": _iso(e.published), "state": e.state, "error": e.error, "note": e.note}
+                     for e in rows])
         return 0
     for e in rows:
         reason = f"  — {e.error}" if e.error else ""
@@ -175,6 +176,9 @@ def cmd_run(args, config: Config) -> int:
 
 def cmd_build(args, config: Config) -> int:
     out = Path(args.out) if args.out else config.site_dir
+    if not config.site.base_url:
+        print("warning: [site] base_url is not set in samachar.toml; feed links and self-canonicals "
+              "will point at http://localhost:8000/", file=sys.stderr)
     pages = _pipeline(config, args).build_site(out)
     print(f"built {pages} files into {out}")
     return 0
@@ -183,10 +187,7 @@ def cmd_build(args, config: Config) -> int:
 def cmd_serve(args, config: Config) -> int:
     import uvicorn
 
-    from samachar.web.app import create_app
-
-    pipeline = _pipeline(config, args)
-    app = create_app(pipeline.published_articles, config.site)
+    app = _pipeline(config, args).create_app()
     print(f"serving {config.site.title} at http://{args.host}:{args.port}/")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

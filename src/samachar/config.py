@@ -52,6 +52,7 @@ class FetchConfig:
     timeout: float = 20.0
     max_bytes: int = 10 * 1024 * 1024
     per_host: int = 2
+    host_interval: float = 0.0  # minimum seconds between requests to one host (politeness)
     respect_robots: bool = True
 
 

@@ -81,7 +81,7 @@ class Pipeline:
 
         fetch = self.config.fetch
         return HttpClient(allow_private=self.allow_private, user_agent=fetch.user_agent, timeout=fetch.timeout,
-                          max_bytes=fetch.max_bytes, per_host=fetch.per_host)
+                          max_bytes=fetch.max_bytes, per_host=fetch.per_host, host_interval=fetch.host_interval)
 
     def poll(self, report: RunReport | None = None, *, now: datetime | None = None) -> RunReport:
         """Fetch and parse every due source once; store new entries and each source's outcome."""
@@ -94,28 +94,31 @@ class Pipeline:
         if not due:
             return report
 
+        def store_outcome(outcome) -> None:
+            # Stored as each source answers, then dropped: memory stays flat with thousands of feeds.
+            report.polled += 1
+            self.store.sources.record_poll(outcome, now)
+            if outcome.status in ("error", "gone"):
+                report.poll_errors += 1
+                log.warning("poll failed source_id=%s: %s", outcome.source_id, outcome.error)
+            elif outcome.feed is not None:
+                items = [(e, entry_identity(e, outcome.source_id)) for e in outcome.feed.entries]
+                new_ids = self.store.entries.add_many(outcome.source_id, items)
+                report.new_entries += len(new_ids)
+                log.info("polled source_id=%s entries=%d new=%d", outcome.source_id,
+                         len(outcome.feed.entries), len(new_ids))
+            else:
+                log.info("polled source_id=%s not modified", outcome.source_id)
+            outcome.feed = None
+            advance(1)
+
         async def poll_all():
             async with self._client() as client:
-                return await poll_many(client, [s.state() for s in due], now)
+                await poll_many(client, [s.state() for s in due], now, on_outcome=store_outcome)
 
         try:
-            outcomes = asyncio.run(poll_all())
-            with self.progress.stage("Storing feeds", len(outcomes)) as advance:
-                for outcome in outcomes:
-                    report.polled += 1
-                    self.store.sources.record_poll(outcome, now)
-                    if outcome.status in ("error", "gone"):
-                        report.poll_errors += 1
-                        log.warning("poll failed source_id=%s: %s", outcome.source_id, outcome.error)
-                    elif outcome.feed is not None:
-                        items = [(e, entry_identity(e, outcome.source_id)) for e in outcome.feed.entries]
-                        new_ids = self.store.entries.add_many(outcome.source_id, items)
-                        report.new_entries += len(new_ids)
-                        log.info("polled source_id=%s entries=%d new=%d", outcome.source_id,
-                                 len(outcome.feed.entries), len(new_ids))
-                    else:
-                        log.info("polled source_id=%s not modified", outcome.source_id)
-                    advance(1)
+            with self.progress.stage("Polling sources", len(due)) as advance:
+                asyncio.run(poll_all())
         finally:
             for source in due:
                 self.store.sources.release(source.id)
@@ -331,11 +334,34 @@ class Pipeline:
 
     def publish_pending(self, report: RunReport) -> None:
         lang = self.config.site.language
+        published: list[int] = []
         for entry in self.store.entries.in_state("translated"):
             article = self.store.articles.get(entry.id)
             if self.store.posts.publish(entry.id, lang, (article.title if article else None) or entry.title):
                 report.published += 1
+                published.append(entry.id)
                 log.info("published entry_id=%d source_id=%s lang=%s", entry.id, entry.source_id, lang)
+        if published:
+            self.index_for_search(published)
+
+    def index_for_search(self, entry_ids: list[int] | None = None) -> None:
+        """Keep the site's full-text index in step with what is published (SQLite FTS5)."""
+        if self.store.engine.dialect.name != "sqlite":
+            return
+        from samachar.publish.search import index_articles
+
+        articles = self.published_articles(entry_ids=entry_ids)
+        with self.store.engine.begin() as conn:
+            index_articles(conn, articles)
+
+    def search(self, query: str) -> list:
+        """Published articles matching ``query``, best first (the served site's /search)."""
+        from samachar.publish.search import search_ids
+
+        with self.store.engine.connect() as conn:
+            ids = search_ids(conn, query, self.config.site.language)
+        by_id = {a.id: a for a in self.published_articles(entry_ids=ids)}
+        return [by_id[i] for i in ids if i in by_id]
 
     def approve(self, entry_id: int) -> bool:
         """A reviewer accepts a held translation: it is published on the next run."""
@@ -352,10 +378,18 @@ class Pipeline:
         self.publish_pending(report)
         return report
 
-    def published_articles(self):
+    def published_articles(self, entry_ids: list[int] | None = None):
         return self.store.posts.published_articles(
             self.config.site.language, default_policy=self.config.default_policy,
-            excerpt_words=self.config.excerpt_words)
+            excerpt_words=self.config.excerpt_words, entry_ids=entry_ids)
+
+    def create_app(self):
+        """The served site: the same pages as the static build, plus search."""
+        from samachar.web.app import create_app
+
+        self.index_for_search()
+        return create_app(self.published_articles, self.config.site,
+                          search=self.search if self.store.engine.dialect.name == "sqlite" else None)
 
     def build_site(self, out_dir: Path) -> int:
         from samachar.publish.site import build_site

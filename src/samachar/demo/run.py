@@ -41,7 +41,7 @@ def prepare_home(config: Config, language: str) -> Config:
         raise SamacharError(f"{config.home} already holds a site; run the demo in another home, "
                             f"e.g. SAMACHAR_HOME=/tmp/samachar-demo samachar demo")
     if not path.exists() or load_config(config.home).site.language != language:
-        write_config(config.home, language=language, engines=["auto"])
+        write_config(config.home, language=language, engines=["auto"], base_url="http://127.0.0.1:8000/")
         path.write_text(DEMO_MARKER + "\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
     return load_config(config.home)
 
@@ -93,10 +93,8 @@ def run_demo(config: Config, *, build_only: bool = False, out: Path | None = Non
             return 0
         import uvicorn
 
-        from samachar.web.app import create_app
-
         # The sample publishers stay up too, so the "read the original" links and images work.
-        app = create_app(pipeline.published_articles, config.site)
+        app = pipeline.create_app()
         print(f"demo: serving the site at http://{host}:{port}/ (Ctrl-C to stop)")
         uvicorn.run(app, host=host, port=port, log_level="warning")
         return 0

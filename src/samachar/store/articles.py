@@ -22,7 +22,7 @@ class ArticleRepository:
                                                   body_source=article.source, extracted_at=now))
             conn.execute(pages.delete().where(pages.c.entry_id == entry_id))
             conn.execute(update(entries).where(entries.c.id == entry_id)
-                         .values(state="extracted", error=note, updated_at=now))
+                         .values(state="extracted", error=None, note=note, updated_at=now))
 
     def get(self, entry_id: int) -> Article | None:
         with self.engine.connect() as conn:

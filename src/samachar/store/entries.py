@@ -33,6 +33,7 @@ class EntryRow:
     state: str
     error: str | None
     attempts: int
+    note: str | None = None
     source_url: str | None = None
 
     def feed_entry(self) -> FeedEntry:

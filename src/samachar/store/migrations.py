@@ -3,6 +3,10 @@
 Order is important. Add new migrations at the end of the list; never edit one
 that has shipped. Each is a function of a SQLAlchemy connection, run in a
 transaction, after which ``schema_version`` records its number.
+
+A new database is created by the first migration straight from
+:mod:`samachar.store.schema`, so later migrations bring *older* databases up
+to date and skip what a new one already has.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import Connection, Engine, inspect, select, text
 
 from samachar.store import schema
 
@@ -23,8 +27,19 @@ def _v1_initial(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=tables)
 
 
+def _v2_entry_notes(conn: Connection) -> None:
+    """Informational notes (e.g. "used the feed's content: page returned 404"), apart from errors."""
+    if not _has_column(conn, "entries", "note"):
+        conn.execute(text("ALTER TABLE entries ADD COLUMN note TEXT"))
+
+
+def _has_column(conn: Connection, table: str, column: str) -> bool:
+    return any(c["name"] == column for c in inspect(conn).get_columns(table))
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_initial,
+    _v2_entry_notes,
 ]
 
 

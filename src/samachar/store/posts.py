@@ -48,7 +48,7 @@ class PostRepository:
             return len(conn.execute(query).all())
 
     def published_articles(self, lang: str, *, default_policy: str = "excerpt", excerpt_words: int = 60,
-                           limit: int | None = None) -> list[PublishedArticle]:
+                           limit: int | None = None, entry_ids: list[int] | None = None) -> list[PublishedArticle]:
         """Everything published in ``lang``, newest first, cut to each source's republish policy."""
         from samachar.extract.policy import apply_policy
 
@@ -65,6 +65,8 @@ class PostRepository:
             .where(posts.c.lang == lang).where(entries.c.deleted_at.is_(None))
             .order_by(posts.c.published_at.desc(), posts.c.entry_id.desc())
         )
+        if entry_ids is not None:
+            query = query.where(posts.c.entry_id.in_(entry_ids))
         if limit:
             query = query.limit(limit)
         with self.engine.connect() as conn:

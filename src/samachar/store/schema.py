@@ -100,6 +100,7 @@ entries = Table(
     Column("categories", JSON),
     Column("state", String(16), nullable=False, default="new"),
     Column("error", Text),
+    Column("note", Text),  # v2: how the entry was handled, e.g. which body was used and why
     Column("attempts", Integer, nullable=False, default=0),
     Column("deleted_at", UTCDateTime()),  # tombstone: never re-imported
     Column("created_at", UTCDateTime(), nullable=False),
