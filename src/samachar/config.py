@@ -43,6 +43,7 @@ class TranslationConfig:
     source_language: str = "en"
     engines: list[str] = field(default_factory=lambda: ["auto"])  # fallback chain
     hold_on_error: bool = True  # error-level QA flags hold the article for review
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)  # [translation.options.<engine>]
 
 
 @dataclass

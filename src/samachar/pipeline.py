@@ -275,7 +275,8 @@ class Pipeline:
 
         key = (source, target)
         if key not in self._engines:
-            self._engines[key] = resolve_engine(self.engine_names, source, target, models_dir=self.config.models_dir)
+            self._engines[key] = resolve_engine(self.engine_names, source, target, models_dir=self.config.models_dir,
+                                                options=self.config.translation.options or None)
         return self._engines[key]
 
     def translate(self, article: Article, source: str, target: str) -> TranslatedArticle:

@@ -142,7 +142,9 @@ def translate_article(
         block_units.append(_add_unit(units, segments, i, html_to_tagged(block.html), source))
 
     tag_aware = getattr(engine, "tag_aware", True)
-    model = str(getattr(engine, "model", "") or "")
+    # The exact model for this pair when the engine can say (one engine may hold many models).
+    model_for = getattr(engine, "model_for", None)
+    model = str((model_for(source, target) if callable(model_for) else getattr(engine, "model", "")) or "")
 
     def key(text: str) -> MemoryKey:
         return MemoryKey(engine.name, model, source, target, text)

@@ -1,0 +1,158 @@
+"""One small JSON-over-HTTP client for the hosted engines (OpenAI-compatible, LibreTranslate, DeepL, Google).
+
+Engines are synchronous (``translate`` returns a list), so this uses the
+standard library's ``urllib``. What it adds: JSON in and out, a timeout on
+every request, retries with exponential backoff on 429 and 5xx that honour
+``Retry-After``, and error messages that never contain the request headers
+(where the keys travel).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import json
+import logging
+import random
+import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from samachar.errors import TranslationError
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+class ApiStatusError(TranslationError):
+    """The API answered with an error status after the retries."""
+
+    def __init__(self, message: str, status: int, body: str = ""):
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
+def _is_loopback(url: str) -> bool:
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
+def open_url(request: urllib.request.Request, timeout: float):
+    """``urlopen`` that never sends loopback traffic through an environment proxy."""
+    handlers = [urllib.request.ProxyHandler({})] if _is_loopback(request.full_url) else []
+    return urllib.request.build_opener(*handlers).open(request, timeout=timeout)
+
+
+@dataclass
+class JsonApi:
+    """POSTs JSON to one service, retrying what is worth retrying.
+
+    ``headers`` may hold secrets; they are excluded from ``repr`` and never logged.
+    """
+
+    base_url: str
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    timeout: float = 60.0
+    max_retries: int = 4
+    backoff: float = 1.0  # first wait without Retry-After; doubles each time
+    max_wait: float = 60.0
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+
+    def url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+    def post(self, path: str, body: Any, *, form: bool = False, headers: dict[str, str] | None = None) -> Any:
+        """POST ``body`` (JSON, or form-encoded when ``form``) and return the decoded JSON answer."""
+        return self.request("POST", path, body, form=form, headers=headers)
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> Any:
+        return self.request("GET", path, None, headers=headers)
+
+    def request(self, method: str, path: str, body: Any, *, form: bool = False,
+                headers: dict[str, str] | None = None) -> Any:
+        url = self.url(path)
+        all_headers = {"Accept": "application/json", "User-Agent": "samachar", **self.headers, **(headers or {})}
+        data = None
+        if body is not None:
+            if form:
+                data = urllib.parse.urlencode(body, doseq=True).encode()
+                all_headers["Content-Type"] = "application/x-www-form-urlencoded"
+            else:
+                data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+                all_headers["Content-Type"] = "application/json"
+        where = f"{method} {urllib.parse.urlsplit(url)._replace(query='').geturl()}"
+        attempt = 0
+        while True:
+            request = urllib.request.Request(url, data=data, method=method, headers=all_headers)
+            wait: float | None = None
+            try:
+                with open_url(request, self.timeout) as response:
+                    raw = response.read()
+                    return json.loads(raw.decode("utf-8")) if raw.strip() else None
+            except urllib.error.HTTPError as exc:
+                text = exc.read().decode("utf-8", "replace")[:500]
+                if exc.code not in RETRY_STATUSES or attempt >= self.max_retries:
+                    raise ApiStatusError(f"{where} answered {exc.code}: {_one_line(text)}", exc.code, text) from None
+                wait = parse_retry_after(exc.headers.get("Retry-After"))
+                reason = f"status {exc.code}"
+            except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as exc:
+                if attempt >= self.max_retries:
+                    raise TranslationError(f"{where} failed: {getattr(exc, 'reason', exc)}") from None
+                reason = str(getattr(exc, "reason", exc))
+            except ValueError as exc:
+                raise TranslationError(f"{where} answered something that is not JSON: {exc}") from None
+            if wait is None:
+                wait = self.backoff * (2 ** attempt) * (0.75 + random.random() / 2)
+            wait = min(wait, self.max_wait)
+            attempt += 1
+            log.warning("%s: %s; retry %d/%d in %.1fs", where, reason, attempt, self.max_retries, wait)
+            self.sleep(wait)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:200]
+
+
+def batches_by_size(segments: list[str], max_chars: int, max_items: int = 1000) -> list[list[str]]:
+    """Consecutive segments grouped under a character and an item limit (API request caps)."""
+    batches: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for segment in segments:
+        if current and (size + len(segment) > max_chars or len(current) >= max_items):
+            batches.append(current)
+            current, size = [], 0
+        current.append(segment)
+        size += len(segment)
+    if current:
+        batches.append(current)
+    return batches
