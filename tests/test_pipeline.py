@@ -125,3 +125,17 @@ def test_qa_errors_hold_an_article_with_its_reason_until_approved(tmp_path):
     assert not pipeline.approve(held[0].id)  # already approved
     again = pipeline.run_once()
     assert again.published == 1
+
+
+def test_a_deleted_entry_is_unpublished_and_never_imported_again(tmp_path):
+    with LoopbackSite(routes()) as site:
+        pipeline = make_pipeline(tmp_path)
+        pipeline.store.sources.add(site.url("/feed.xml"), policy="full")
+        pipeline.run_once()
+        [victim] = [a for a in pipeline.published_articles() if "roads" in a.original_url]
+        assert pipeline.search("Shimla") and pipeline.delete(victim.id)
+        assert victim.id not in {a.id for a in pipeline.published_articles()}
+        assert victim.id not in {a.id for a in pipeline.search("Shimla")}
+        pipeline.store.sources.schedule_now()
+        again = pipeline.run_once()
+    assert again.polled == 1 and again.new_entries == 0 and again.published == 0

@@ -159,6 +159,14 @@ def cmd_entry_approve(args, config: Config) -> int:
     return 0
 
 
+def cmd_entry_delete(args, config: Config) -> int:
+    pipeline = _pipeline(config, args)
+    if not pipeline.delete(args.id):
+        raise SamacharError(f"no entry {args.id}; see 'samachar entry list'")
+    print(f"entry {args.id} deleted; it stays remembered so that it is never imported again")
+    return 0
+
+
 def cmd_run(args, config: Config) -> int:
     pipeline = _pipeline(config, args)
     while True:
@@ -335,6 +343,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = entry.add_parser("approve", help="publish a held entry on the next run")
     p.add_argument("id", type=int)
     p.set_defaults(func=cmd_entry_approve)
+
+    p = entry.add_parser("delete", help="unpublish an entry and never import it again (a tombstone)")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=cmd_entry_delete)
 
     p = sub.add_parser("run", help="every stage over everything due; in a loop unless --once")
     p.add_argument("--once", action="store_true")

@@ -364,6 +364,18 @@ class Pipeline:
         by_id = {a.id: a for a in self.published_articles(entry_ids=ids)}
         return [by_id[i] for i in ids if i in by_id]
 
+    def delete(self, entry_id: int) -> bool:
+        """Unpublish an entry and leave a tombstone, so no later poll imports it again."""
+        if self.store.entries.get(entry_id) is None:
+            return False
+        self.store.entries.tombstone(entry_id)
+        if self.store.engine.dialect.name == "sqlite":
+            from samachar.publish.search import remove_articles
+
+            with self.store.engine.begin() as conn:
+                remove_articles(conn, [entry_id])
+        return True
+
     def approve(self, entry_id: int) -> bool:
         """A reviewer accepts a held translation: it is published on the next run."""
         return self.store.entries.set_state(entry_id, "translated", expect="held")
