@@ -422,6 +422,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     level = logging.INFO if args.verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("trafilatura", "htmldate", "courlan"):  # their page-level chatter, not our events
+        logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
         config = load_config(Path(args.home) if args.home else None)
         return int(args.func(args, config) or 0)

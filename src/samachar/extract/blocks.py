@@ -4,7 +4,7 @@ One walker serves both paths: a feed's own ``content:encoded`` fragment and
 the XML tree trafilatura keeps of a page's main content (its tags are first
 renamed to their HTML equivalents). The walker keeps text and inline markup
 together inside each block, so a sentence is never cut at a link or an
-emphasis; every block's inner HTML goes through :func:`sanitize_html` with
+emphasis; every block's inner HTML goes through the :func:`sanitize_html` allow-list with
 ``inline_only=True``, which makes links absolute and drops anything active.
 """
 
@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 from lxml import html as lxml_html
 
-from samachar.extract.sanitize import sanitize_html, sanitize_text
+from samachar.extract.sanitize import Sanitizer, sanitize_text
 from samachar.model import Block, Image
 
 # Elements whose content is never article text (or is active content).
@@ -33,10 +33,17 @@ INLINE_TAGS = frozenset(
     "dfn bdi bdo label data tt big strike wbr acronym nobr".split()
 )
 HEADING_TAGS = {f"h{n}": n for n in range(1, 7)}
+_MAX_DEPTH = 120
 # A table whose cells hold these is a layout table: walk it like a <div>.
 _LAYOUT_MARKERS = frozenset("p div table ul ol h1 h2 h3 h4 h5 h6 blockquote figure img pre section article".split())
 _LAZY_SRC_ATTRS = ("data-src", "data-lazy-src", "data-original", "data-url", "data-hi-res-src")
 _SPACES = re.compile(r"\s+")
+_TAG = re.compile(r"<[^>]*>")
+_HREFLESS_LINK = re.compile(r"<a(?![^>]*\shref=)[^>]*>(.*?)</a>", re.S)
+_VISIBLE = re.compile(r"[^\s\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_CAPTION_MARK = re.compile(r"caption|credit", re.I)
+# Site furniture, not article images.
+_FURNITURE_SRC = re.compile(r"(?:^|[/_.-])(?:logo|icon|favicon|avatar|sprite|spacer|badge)s?(?:[_.-][^/]*)?$", re.I)
 _EDGE_BREAKS = re.compile(r"^(?:\s*<br\s*/?>)+|(?:<br\s*/?>\s*)+$", re.I)
 
 
@@ -54,23 +61,71 @@ def blocks_from_html(fragment: str, base_url: str) -> list[Block]:
     if not fragment or not fragment.strip():
         return []
     try:
-        root = lxml_html.fragment_fromstring(fragment, create_parent="div")
+        # huge_tree: libxml2 otherwise silently drops everything nested deeper than 256 levels
+        parser = lxml_html.HTMLParser(huge_tree=True)  # one per call: lxml parsers are not thread-safe
+        root = lxml_html.fragment_fromstring(fragment, create_parent="div", parser=parser)
     except (etree.ParserError, ValueError):
         return []
     return blocks_from_tree(root, base_url)
 
 
-def blocks_from_tree(root: etree._Element, base_url: str) -> list[Block]:
-    """Walk a parsed HTML element; its own tag is treated as a plain container."""
-    builder = _BlockBuilder(base_url)
+def blocks_from_tree(root: etree._Element, base_url: str, captions: dict[str, str] | None = None) -> list[Block]:
+    """Walk a parsed HTML element; its own tag is treated as a plain container.
+
+    ``captions`` maps an absolute image URL to its caption HTML, for trees
+    (trafilatura's) that kept an image but lost its ``<figcaption>``.
+    """
+    builder = _BlockBuilder(base_url, captions or {})
     builder.walk_container(root, _Context())
     builder.flush(_Context())
-    return builder.blocks
+    return _without_repeats(builder.blocks)
 
 
-def blocks_from_trafilatura(body: etree._Element, base_url: str) -> list[Block]:
-    """Blocks from the body tree of ``trafilatura.bare_extraction`` (its own XML dialect)."""
-    return blocks_from_tree(html_from_trafilatura(body), base_url)
+def _without_repeats(blocks: list[Block]) -> list[Block]:
+    """Drop a long block that repeats one of the few just before it (a caption rendered twice),
+    and a paragraph that only repeats (part of) the caption of the figure just before it.
+
+    Blocks are compared by their sanitized HTML: repeats come from the same markup.
+    """
+    kept: list[Block] = []
+    recent: list[str] = []
+    for block in blocks:
+        html = block.html
+        if len(html) >= 40 and html in recent:
+            continue
+        if block.kind != "figure" and html and kept and kept[-1].kind == "figure" and html in recent[-1]:
+            continue  # the caption, kept by trafilatura as a paragraph after its image
+        kept.append(block)
+        recent = [*recent[-2:], html]
+    return kept
+
+
+def blocks_from_trafilatura(body: etree._Element, base_url: str, page: etree._Element | None = None) -> list[Block]:
+    """Blocks from the body tree of ``trafilatura.bare_extraction`` (its own XML dialect).
+
+    trafilatura keeps a figure's image but not its ``<figcaption>``; with the
+    original ``page`` tree the captions are found again by image URL.
+    """
+    captions = figure_captions(page, base_url) if page is not None else {}
+    return blocks_from_tree(html_from_trafilatura(body), base_url, captions)
+
+
+def figure_captions(page: etree._Element, base_url: str) -> dict[str, str]:
+    """Absolute image URL → caption HTML, for every ``<figure>`` of a page that has both."""
+    captions: dict[str, str] = {}
+    sanitize = Sanitizer(base_url, inline_only=True)
+    for figure in page.iter("figure"):
+        caption_el = next(figure.iter("figcaption"), None)
+        if caption_el is None:
+            continue
+        caption = clean_inline(_inner_html(caption_el), sanitize)
+        if not caption:
+            continue
+        for img in figure.iter("img"):
+            for value in (img.get(a) for a in ("src", *_LAZY_SRC_ATTRS)):
+                if value and not value.startswith("data:"):
+                    captions.setdefault(urljoin(base_url, value.strip()), caption)
+    return captions
 
 
 # trafilatura's XML dialect → HTML. ``hi`` carries the kind of emphasis in ``rend``.
@@ -80,7 +135,14 @@ _CODE_INLINE_PARENTS = frozenset({"p", "hi", "ref", "head", "item", "cell", "quo
 
 
 def html_from_trafilatura(body: etree._Element) -> etree._Element:
-    """Rename trafilatura's tags in place (the tree is ours to change) and return it."""
+    """Rename trafilatura's tags in place (the tree is ours to change) and return it.
+
+    Loose text between top-level elements is page residue trafilatura itself
+    leaves out of its text output, so it is dropped here too.
+    """
+    body.text = None
+    for child in body:
+        child.tail = None
     for el in list(body.iter()):
         tag = el.tag
         if not isinstance(tag, str):
@@ -116,11 +178,14 @@ def html_from_trafilatura(body: etree._Element) -> etree._Element:
 class _BlockBuilder:
     """Collects inline content and emits a block each time a block element starts or ends."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, captions: dict[str, str]) -> None:
         self.base_url = base_url
+        self.sanitize = Sanitizer(base_url, inline_only=True)
+        self.captions = captions
         self.blocks: list[Block] = []
         self.inline: list[str] = []
         self.next_group = 0
+        self.depth = 0
 
     # -- emitting -------------------------------------------------------------
     def flush(self, ctx: _Context) -> None:
@@ -128,7 +193,7 @@ class _BlockBuilder:
             return
         fragment = "".join(self.inline)
         self.inline = []
-        inner = clean_inline(fragment, self.base_url)
+        inner = clean_inline(fragment, self.sanitize)
         if inner:
             self.blocks.append(Block(kind=ctx.kind, html=inner, group=ctx.group, ordered=ctx.ordered))
 
@@ -137,6 +202,16 @@ class _BlockBuilder:
 
     # -- walking --------------------------------------------------------------
     def walk_container(self, el: etree._Element, ctx: _Context) -> None:
+        if self.depth >= _MAX_DEPTH:  # pathological nesting: keep the words, not the structure
+            self.inline.append(html_lib.escape(" ".join(el.itertext()), quote=False))
+            return
+        self.depth += 1
+        try:
+            self._walk_children(el, ctx)
+        finally:
+            self.depth -= 1
+
+    def _walk_children(self, el: etree._Element, ctx: _Context) -> None:
         if el.text:
             self.inline.append(html_lib.escape(el.text, quote=False))
         for child in el:
@@ -151,14 +226,25 @@ class _BlockBuilder:
                     self.inline.append(_outer_html(child))
                 else:
                     self.flush(ctx)
-                    self.walk_block(child, tag, ctx)
+                    if not self.take_as_caption(child):
+                        self.walk_block(child, tag, ctx)
                     self.flush(ctx)
             if child.tail:
                 self.inline.append(html_lib.escape(child.tail, quote=False))
 
+    def take_as_caption(self, el: etree._Element) -> bool:
+        """A caption-classed block right after a bare image is that image's caption."""
+        last = self.blocks[-1] if self.blocks else None
+        if last is None or last.kind != "figure" or last.html:
+            return False
+        if not _CAPTION_MARK.search(f"{el.get('class', '')} {el.get('id', '')}") or _holds_blocks(el):
+            return False
+        last.html = clean_inline(_inner_html(el), self.sanitize)
+        return True
+
     def walk_block(self, el: etree._Element, tag: str, ctx: _Context) -> None:
         if tag in HEADING_TAGS:
-            inner = clean_inline(_inner_html(el), self.base_url)
+            inner = clean_inline(_inner_html(el), self.sanitize)
             if inner:
                 self.emit(Block(kind="heading", html=inner, level=HEADING_TAGS[tag]))
         elif tag in ("ul", "ol", "menu", "dir"):
@@ -178,13 +264,13 @@ class _BlockBuilder:
             self.walk_container(el, quote_ctx)
             self.flush(quote_ctx)
         elif tag == "pre":
-            inner = sanitize_html(_inner_html(el), self.base_url, inline_only=True).strip("\n")
+            inner = self.sanitize(_inner_html(el)).strip("\n")
             if inner.strip():
                 self.emit(Block(kind="preformatted", html=inner))
         elif tag == "img":
             image = image_from_element(el, self.base_url)
             if image:
-                self.emit(Block(kind="figure", html="", image=image))
+                self.emit(Block(kind="figure", html=self.captions.get(image.src, ""), image=image))
         elif tag == "figure":
             self.walk_figure(el, ctx)
         elif tag == "table" and not _is_layout_table(el):
@@ -203,7 +289,7 @@ class _BlockBuilder:
             return
         caption = ""
         for cap in el.iter("figcaption"):
-            caption = clean_inline(_inner_html(cap), self.base_url)
+            caption = clean_inline(_inner_html(cap), self.sanitize)
             break
         for i, image in enumerate(images):
             self.emit(Block(kind="figure", html=caption if i == len(images) - 1 else "", image=image))
@@ -214,7 +300,7 @@ class _BlockBuilder:
             self.inline.append(_inner_html(cap))
             self.flush(_Context())
         for row in el.iter("tr"):
-            cells = [clean_inline(_inner_html(c), self.base_url) for c in row if c.tag in ("td", "th")]
+            cells = [clean_inline(_inner_html(c), self.sanitize) for c in row if c.tag in ("td", "th")]
             cells = [c for c in cells if c]
             if cells:
                 self.emit(Block(kind="paragraph", html=" | ".join(cells)))
@@ -224,12 +310,25 @@ class _BlockBuilder:
         return self.next_group
 
 
-def clean_inline(fragment: str, base_url: str | None) -> str:
+def clean_inline(fragment: str, sanitize: Sanitizer) -> str:
     """Sanitize to inline markup, fold whitespace, drop leading/trailing ``<br>``."""
-    cleaned = sanitize_html(fragment, base_url, inline_only=True)
+    cleaned = sanitize(fragment)
     cleaned = _SPACES.sub(" ", cleaned).strip()
-    cleaned = _EDGE_BREAKS.sub("", cleaned).strip()
-    return cleaned
+    if "<a " in cleaned:  # a link whose href was unsafe is no link
+        cleaned = _HREFLESS_LINK.sub(r"\1", cleaned)
+    if "<br" in cleaned:
+        cleaned = _EDGE_BREAKS.sub("", cleaned).strip()
+    return cleaned if _is_visible(cleaned) else ""
+
+
+def _is_visible(fragment: str) -> bool:
+    """Some character a reader can see (zero-width spaces and soft hyphens are not)."""
+    if fragment[:1].isalnum():
+        return True
+    text = _TAG.sub("", fragment) if "<" in fragment else fragment
+    if "&" in text:
+        text = html_lib.unescape(text)
+    return bool(_VISIBLE.search(text))
 
 
 def image_from_element(el: etree._Element, base_url: str | None) -> Image | None:
@@ -242,10 +341,13 @@ def image_from_element(el: etree._Element, base_url: str | None) -> Image | None
     if not src:
         return None
     src = urljoin(base_url or "", src)
-    if urlsplit(src).scheme not in ("http", "https"):
+    parts = urlsplit(src)
+    if parts.scheme not in ("http", "https") or _FURNITURE_SRC.search(parts.path):
         return None
-    return Image(src=src, alt=sanitize_text(el.get("alt") or el.get("title")), width=_int(el.get("width")),
-                 height=_int(el.get("height")))
+    width, height = _int(el.get("width")), _int(el.get("height"))
+    if (width and width <= 32) or (height and height <= 32):  # tracking pixels and icons
+        return None
+    return Image(src=src, alt=sanitize_text(el.get("alt") or el.get("title")), width=width, height=height)
 
 
 def _int(value: str | None) -> int | None:

@@ -56,18 +56,18 @@ class PageMetadata:
 
 def read_page_metadata(tree: etree._Element, url: str) -> PageMetadata:
     """Read a parsed page (``lxml.html``) fetched from ``url``."""
-    metas = _meta_values(tree)
-    ld = _JsonLd.from_tree(tree)
+    head = _scan(tree)
+    metas = head.metas
+    ld = _JsonLd.from_scripts(head.json_ld)
     meta = PageMetadata()
 
-    base = _first_attr(tree, "//base[@href]", "href")
+    base = head.base
     meta.base_url = urljoin(url, base) if base and _is_http(urljoin(url, base)) else url
 
     meta.title = _first_text(
         ld.article_value("headline"), metas.get("og:title"), metas.get("twitter:title"), ld.article_value("name")
     )
-    canonical_links = [h for h in tree.xpath("//link[@href]") if "canonical" in (h.get("rel") or "").lower().split()]
-    candidates = [h.get("href") for h in canonical_links] + metas.get("og:url", [])
+    candidates = head.canonical + metas.get("og:url", [])
     meta.canonical_url = next((c for c in (canonical_or_none(x, url) for x in candidates) if c), None)
 
     meta.publisher = _first_text(ld.publisher_name(), metas.get("og:site_name"), ld.organization_name())
@@ -82,14 +82,12 @@ def read_page_metadata(tree: etree._Element, url: str) -> PageMetadata:
         *(metas.get(k) for k in ("article:published_time", "og:published_time", "datepublished", "pubdate",
                                   "publishdate", "publish-date", "parsely-pub-date", "sailthru.date",
                                   "dc.date.issued", "dc.date", "dcterms.created", "date")),
-        _microdata_values(tree, "datePublished"),
-    )
+    ) or _first_date(_microdata_values(tree, "datePublished"))
     meta.modified = _first_date(
         ld.article_value("dateModified"),
         *(metas.get(k) for k in ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified",
                                   "last-modified")),
-        _microdata_values(tree, "dateModified"),
-    )
+    ) or _first_date(_microdata_values(tree, "dateModified"))
     image = _first_text(metas.get("og:image"), metas.get("og:image:url"), metas.get("og:image:secure_url"),
                         metas.get("twitter:image"), metas.get("twitter:image:src"), ld.image_url())
     if image:
@@ -102,9 +100,9 @@ def read_page_metadata(tree: etree._Element, url: str) -> PageMetadata:
     )
     section = ld.article_value("articleSection")
     meta.section = _first_text(metas.get("article:section"), section, metas.get("parsely-section"))
-    keywords = metas.get("article:tag") or _split_keywords(ld.article_value("keywords")) \
+    keywords = metas.get("article:tag") or _split_keywords(ld.article_raw("keywords")) \
         or _split_keywords(metas.get("keywords")) or _split_keywords(metas.get("news_keywords"))
-    meta.tags = _dedupe([sanitize_text(k) for k in keywords if isinstance(k, str)])[:30]
+    meta.tags = _dedupe([_plain(k) for k in keywords if isinstance(k, str)])[:30]
     meta.summary = _first_text(metas.get("og:description"), metas.get("description"),
                                ld.article_value("description"), metas.get("twitter:description"))
     return meta
@@ -199,12 +197,10 @@ class _JsonLd:
         )
 
     @classmethod
-    def from_tree(cls, tree: etree._Element) -> _JsonLd:
+    def from_scripts(cls, scripts: list[str]) -> _JsonLd:
         nodes: list[dict[str, Any]] = []
-        for script in tree.xpath("//script[@type]"):
-            if "ld+json" not in (script.get("type") or "").lower() or not script.text:
-                continue
-            data = _load_json(script.text)
+        for text in scripts:
+            data = _load_json(text)
             if data is not None:
                 _collect_nodes(data, nodes, depth=0)
         return cls(nodes)
@@ -213,6 +209,9 @@ class _JsonLd:
         if isinstance(value, dict) and set(value) <= {"@id", "@type"} and value.get("@id") in self.by_id:
             return self.by_id[value["@id"]]
         return value
+
+    def article_raw(self, key: str) -> Any:
+        return self.article.get(key) if self.article is not None else None
 
     def article_value(self, key: str) -> Any:
         if self.article is None:
@@ -254,9 +253,7 @@ class _JsonLd:
         for author in authors:
             author = self.resolve(author)
             if isinstance(author, dict):
-                name = _name_of(author)
-                if name:
-                    names.append(name)
+                names.extend(_names([_name_of(author) or ""]))
             elif isinstance(author, str):
                 names.extend(_names([author]))
         return names
@@ -316,18 +313,39 @@ def _name_of(node: dict[str, Any]) -> str | None:
 
 
 # -- <meta> and microdata -----------------------------------------------------------
-def _meta_values(tree: etree._Element) -> dict[str, list[str]]:
-    """All ``<meta>`` contents keyed by lower-cased ``property``/``name``/``itemprop``/``http-equiv``."""
-    values: dict[str, list[str]] = {}
-    for meta in tree.iter("meta"):
-        content = meta.get("content")
-        if content is None or not content.strip():
-            continue
-        for attr in ("property", "name", "itemprop", "http-equiv"):
-            key = meta.get(attr)
-            if key:
-                values.setdefault(key.strip().lower(), []).append(content.strip())
-    return values
+@dataclass
+class _Head:
+    """The elements metadata is read from, gathered in one pass over the page."""
+
+    metas: dict[str, list[str]] = field(default_factory=dict)
+    canonical: list[str] = field(default_factory=list)
+    json_ld: list[str] = field(default_factory=list)
+    base: str | None = None
+
+
+def _scan(tree: etree._Element) -> _Head:
+    """``<meta>`` contents keyed by lower-cased ``property``/``name``/``itemprop``/``http-equiv``,
+    ``rel=canonical`` links, JSON-LD scripts and ``<base href>``."""
+    head = _Head()
+    for el in tree.iter("meta", "link", "script", "base"):
+        tag = el.tag
+        if tag == "meta":
+            content = el.get("content")
+            if content is None or not content.strip():
+                continue
+            for attr in ("property", "name", "itemprop", "http-equiv"):
+                key = el.get(attr)
+                if key:
+                    head.metas.setdefault(key.strip().lower(), []).append(content.strip())
+        elif tag == "link":
+            if el.get("href") and "canonical" in (el.get("rel") or "").lower().split():
+                head.canonical.append(el.get("href"))
+        elif tag == "script":
+            if el.text and "ld+json" in (el.get("type") or "").lower():
+                head.json_ld.append(el.text)
+        elif head.base is None and el.get("href"):
+            head.base = el.get("href")
+    return head
 
 
 def _microdata_values(tree: etree._Element, prop: str) -> list[str]:
@@ -348,16 +366,80 @@ def _microdata_authors(tree: etree._Element) -> list[str]:
     return _names(names)
 
 
+_BYLINE_XPATH = (
+    "//a[@rel='author'] | //*[@class and (contains(@class, 'byline') or contains(@class, 'Byline')"
+    " or contains(@class, 'author') or contains(@class, 'Author'))]"
+)
+_NAME_SPLIT = re.compile(r"\s*(?:[,&|·•/;]|\band\b|\bwith\b|\bund\b|\bऔर\b)\s*", re.I)
+_NOT_NAME_WORDS = frozenset(
+    "january february march april may june july august september october november december jan feb mar apr "
+    "jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday published "
+    "updated posted written share comments comment read more min staff reporter editor team follow email "
+    "contact about news".split()
+)
+_PARTICLES = frozenset("de da del der den di du la le van von bin al el dos das y e".split())
+
+
+def byline_authors(tree: etree._Element) -> list[str]:
+    """Names from a visible byline (``rel=author``, ``class~=byline|author``) when nothing structured names them.
+
+    Only text that looks like a person's name is taken: two to five words, no
+    digits, no dates or "Published"; anything else is left out rather than guessed.
+    """
+    for el in tree.xpath(_BYLINE_XPATH)[:12]:
+        pieces = [" ".join(t.split()) for t in el.itertext()]
+        if not any(pieces) or sum(map(len, pieces)) > 120:
+            continue
+        # text nodes are separate parts: "<b>Jeff Foust</b> <time>Monday</time>" is one name and a date
+        parts = [part for piece in pieces if piece for part in _NAME_SPLIT.split(_BYLINE_PREFIX.sub("", piece))]
+        names = [n for n in (_name_before_stop_word(_BYLINE_PREFIX.sub("", p)) for p in parts) if _plausible_name(n)]
+        if names:
+            return _dedupe(names)
+    return []
+
+
+def _name_before_stop_word(value: str) -> str:
+    """"Jeff Foust Monday" → "Jeff Foust": a byline often runs on into the date."""
+    words = value.split()
+    for i, word in enumerate(words):
+        if word.strip(".'’-:").lower() in _NOT_NAME_WORDS:
+            return " ".join(words[:i])
+    return value
+
+
+def _plausible_name(value: str) -> bool:
+    words = value.split()
+    if not 2 <= len(words) <= 5 or len(value) > 60 or any(ch.isdigit() for ch in value):
+        return False
+    for word in words:
+        bare = word.strip(".'’-")
+        if not bare or bare.lower() in _NOT_NAME_WORDS:
+            return False
+        if bare.lower() in _PARTICLES:
+            continue
+        first = bare[0]
+        if not first.isalpha() or (first.lower() != first.upper() and not first.isupper()):
+            return False  # Latin (cased) words of a name are capitalised; uncased scripts pass
+    return True
+
+
 # -- small value helpers ----------------------------------------------------------------
 def _first_text(*values: Any) -> str | None:
     for value in values:
         if isinstance(value, list):
             value = next((v for v in value if isinstance(v, str) and v.strip()), None)
         if isinstance(value, str):
-            text = sanitize_text(value)
+            text = _plain(value)
             if text:
                 return text
     return None
+
+
+def _plain(value: str) -> str:
+    """:func:`sanitize_text`, skipping the sanitizer for the usual value with no markup or entity."""
+    if "<" in value or "&" in value:
+        return sanitize_text(value)
+    return " ".join(value.split())
 
 
 def _first_date(*values: Any) -> datetime | None:
@@ -369,16 +451,11 @@ def _first_date(*values: Any) -> datetime | None:
     return None
 
 
-def _first_attr(tree: etree._Element, xpath: str, attr: str) -> str | None:
-    found = tree.xpath(xpath)
-    return found[0].get(attr) if found else None
-
-
 def _names(values: list[str]) -> list[str]:
     """Author strings as names: profile URLs and handles are not names; "By " is not part of one."""
     names = []
     for value in values:
-        text = sanitize_text(value)
+        text = _plain(value)
         if not text or _looks_like_url(text) or text.startswith("@"):
             continue
         names.append(_BYLINE_PREFIX.sub("", text).strip())
