@@ -171,7 +171,7 @@ def cmd_run(args, config: Config) -> int:
     pipeline = _pipeline(config, args)
     while True:
         report = pipeline.run_once()
-        if report.published or not args.once:
+        if report.published or not (config.site_dir / "index.html").exists():
             pipeline.build_site(config.site_dir)
         if not args.quiet:
             print(report.summary())
@@ -179,7 +179,18 @@ def cmd_run(args, config: Config) -> int:
                 print(f"waiting: {reason}")
         if args.once:
             return 0
-        time.sleep(args.interval)
+        time.sleep(_seconds_until_next_due(pipeline, args.interval))
+
+
+def _seconds_until_next_due(pipeline, longest: int) -> float:
+    """Sleep until the next source is due on its own schedule, at most ``longest`` seconds."""
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc)
+    due_times = [s.next_poll_at for s in pipeline.store.sources.list() if s.status != "gone" and s.next_poll_at]
+    if not due_times:
+        return float(longest)
+    return max(5.0, min(float(longest), (min(due_times) - now).total_seconds()))
 
 
 def cmd_build(args, config: Config) -> int:
@@ -350,7 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="every stage over everything due; in a loop unless --once")
     p.add_argument("--once", action="store_true")
-    p.add_argument("--interval", type=int, default=60, help="seconds between rounds (default 60)")
+    p.add_argument("--interval", type=int, default=300,
+                   help="longest sleep between rounds in seconds; sources are polled on their own schedule (default 300)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("build", help="static export of the site")
