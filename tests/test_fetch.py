@@ -20,7 +20,7 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from samachar.errors import BlockedAddress, FetchError, HTTPStatusError, RobotsDisallowed, TooLarge, TooManyRedirects
+from samachar.errors import BlockedAddress, FetchError, HTTPStatusError, RobotsDisallowed, RobotsUnavailable, TooLarge, TooManyRedirects
 from samachar.fetch import FetchResult, HttpClient, decode_body, parse_retry_after
 from samachar.fetch.guard import blocked_reason
 
@@ -431,7 +431,7 @@ def test_robots_txt_server_error_means_disallow_and_404_means_allow() -> None:
             down.route("/a", page)
             plain.route("/a", page)
             async with HttpClient(allow_private=True) as client:
-                with pytest.raises(RobotsDisallowed, match="unavailable"):
+                with pytest.raises(RobotsUnavailable, match="unavailable"):
                     await client.fetch(down.url("/a"), robots=True)
                 assert (await client.fetch(plain.url("/a"), robots=True)).status == 200
             assert down.hits["/a"] == 0 and plain.hits["/robots.txt"] == 1

@@ -7,6 +7,8 @@ resumes; QA errors hold an article with its reason until a reviewer approves it.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from loopback import LoopbackSite
@@ -139,3 +141,39 @@ def test_a_deleted_entry_is_unpublished_and_never_imported_again(tmp_path):
         pipeline.store.sources.schedule_now()
         again = pipeline.run_once()
     assert again.polled == 1 and again.new_entries == 0 and again.published == 0
+
+
+def test_the_built_site_drops_a_deleted_article(tmp_path):
+    with LoopbackSite(routes()) as site:
+        pipeline = make_pipeline(tmp_path)
+        pipeline.store.sources.add(site.url("/feed.xml"), policy="full")
+        pipeline.run_once()
+    out = tmp_path / "out"
+    (out / "keep.txt").parent.mkdir(parents=True)
+    (out / "keep.txt").write_text("the operator's own file")
+    pipeline.build_site(out)
+    [victim, other] = pipeline.published_articles()
+    assert (out / "articles" / victim.slug / "index.html").exists()
+    pipeline.delete(victim.id)
+    pipeline.build_site(out)
+    assert not (out / "articles" / victim.slug).exists()
+    assert (out / "articles" / other.slug / "index.html").exists()
+    assert victim.slug not in (out / "index.html").read_text(encoding="utf-8")
+    assert (out / "keep.txt").read_text() == "the operator's own file"
+
+
+def test_temporary_page_errors_are_retried_and_robots_outages_do_not_fail_entries(tmp_path, monkeypatch):
+    flaky = {**routes(), "/robots.txt": (503, "text/plain", "busy")}
+    with LoopbackSite(flaky) as site:
+        pipeline = make_pipeline(tmp_path)
+        pipeline.store.sources.add(site.url("/feed.xml"), policy="full")
+        report = pipeline.run_once()
+        roads = next(e for e in pipeline.store.entries.list() if "road" in e.title)
+        assert roads.state == "new" and roads.attempts == 1 and "robots.txt" in roads.error
+        assert report.failed == 0
+        again = pipeline.run_once()  # inside the backoff: not tried again yet
+        assert pipeline.store.entries.get(roads.id).attempts == 1 and again.fetched == 0
+        site.routes["/robots.txt"] = (200, "text/plain", "User-agent: *\nAllow: /\n")
+        monkeypatch.setattr("samachar.pipeline.RETRY_BASE", timedelta(0))  # the backoff has passed
+        third = pipeline.run_once()
+    assert third.fetched == 1 and pipeline.store.entries.get(roads.id).state == "published"

@@ -28,8 +28,11 @@ def store(tmp_path):
     s.close()
 
 
-def entry(title: str, url: str) -> FeedEntry:
-    return FeedEntry(title=title, url=url, summary="<p>Summary.</p>")
+LONG_BODY = "<p>" + " ".join(f"word{i}" for i in range(60)) + "</p>"
+
+
+def entry(title: str, url: str, body: str = LONG_BODY) -> FeedEntry:
+    return FeedEntry(title=title, url=url, summary=body)
 
 
 def test_migrations_are_recorded_and_rerunning_is_a_no_op(tmp_path):
@@ -57,7 +60,13 @@ def test_entries_are_deduplicated_across_sources_by_key_url_and_hash(store):
     ])
     assert len(again) == 1
     assert [e.title for e in store.entries.list()] == ["Three", "Two", "One"]
-    assert {s.url: s.entries for s in store.sources.list()} == {"https://a.example/feed": 2, "https://b.example/feed": 1}
+    # Same title, no real body: a hash of almost nothing identifies nothing; both are kept.
+    short = store.entries.add_many(b, [
+        (entry("Horoscope today", "https://h.example/16", "<p>Read it.</p>"), Ident("url:h/16", "h/16", "hh")),
+        (entry("Horoscope today", "https://h.example/17", "<p>Read it.</p>"), Ident("url:h/17", "h/17", "hh")),
+    ])
+    assert len(short) == 2
+    assert {s.url: s.entries for s in store.sources.list()} == {"https://a.example/feed": 2, "https://b.example/feed": 3}
 
 
 def test_a_tombstoned_entry_is_never_imported_again(store):
@@ -125,3 +134,21 @@ def test_an_older_database_is_brought_up_to_date(tmp_path):
         conn.execute(text("CREATE TABLE entries (id INTEGER PRIMARY KEY, title TEXT)"))
     assert migrate(engine) == len(MIGRATIONS)
     assert "note" in {c["name"] for c in inspect(engine).get_columns("entries")}
+
+
+def test_entries_done_in_another_language_are_reopened_and_failed_ones_can_be_retried(store):
+    src = store.sources.add("https://a.example/feed").id
+    [done, failed] = store.entries.add_many(src, [(entry("Done", "https://x.example/d"), Ident("url:d", "d", "hd")),
+                                                  (entry("Bad", "https://x.example/b"), Ident("url:b", "b", "hb"))])
+    store.articles.save(done, Article(url="https://x.example/d", title="Done", blocks=[Block("paragraph", "Hi.")]))
+    store.translations.save(done, TranslatedArticle(title="Hecho", blocks=[Block("paragraph", "Hola.")],
+                                                    source_lang="en", target_lang="es", engine="t"), state="translated")
+    store.posts.publish(done, "es", "Done")
+    assert store.entries.reopen_for_language("es") == 0
+    assert store.entries.reopen_for_language("hi") == 1
+    assert store.entries.get(done).state == "extracted"
+
+    store.entries.set_state(failed, "failed", error="page not fetched: HTTP 503")
+    assert store.entries.reset(failed) == "new"
+    assert store.entries.get(failed).state == "new" and store.entries.get(failed).attempts == 0
+    assert store.entries.reset(failed) is None  # only failed or held entries

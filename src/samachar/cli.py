@@ -48,6 +48,15 @@ def _iso(value) -> str | None:
 # -- init -----------------------------------------------------------------------------------------
 
 def cmd_init(args, config: Config) -> int:
+    from samachar.config import CONFIG_NAME, check_language
+    from samachar.translate.engine import available_engines
+
+    check_language(args.language)
+    if args.engine and ":" not in args.engine and args.engine != "auto" and args.engine not in available_engines():
+        names = ", ".join(sorted(available_engines()))
+        raise SamacharError(f"unknown engine {args.engine!r}; installed engines: auto, {names}")
+    if (config.home / CONFIG_NAME).exists() and not args.force:
+        raise SamacharError(f"{config.home / CONFIG_NAME} exists; use --force to overwrite it")
     engines = [args.engine] if args.engine else None
     path = write_config(config.home, language=args.language, engines=engines, title=args.title,
                         source_language=args.source_language)
@@ -58,11 +67,20 @@ def cmd_init(args, config: Config) -> int:
 
 # -- sources --------------------------------------------------------------------------------------
 
+def _check_http_url(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SamacharError(f"{url!r} is not an http(s) URL; give the feed's or the site's address")
+
+
 def cmd_source_add(args, config: Config) -> int:
     from samachar.fetch import HttpClient
     from samachar.sources.discover import resolve_feed_url
 
     url = args.url
+    _check_http_url(url)
     if not args.no_discover:
         async def resolve():
             async with HttpClient(allow_private=config.allow_private_networks,
@@ -110,7 +128,10 @@ def cmd_source_remove(args, config: Config) -> int:
 def cmd_source_import_opml(args, config: Config) -> int:
     from samachar.sources.opml import parse_opml
 
-    items = parse_opml(Path(args.file).read_bytes())
+    path = Path(args.file)
+    if not path.is_file():
+        raise SamacharError(f"{args.file}: no such file")
+    items = parse_opml(path.read_bytes())
     store = _store(config)
     for url, title in items:
         store.sources.add(url, name=title)
@@ -163,16 +184,37 @@ def cmd_entry_delete(args, config: Config) -> int:
     pipeline = _pipeline(config, args)
     if not pipeline.delete(args.id):
         raise SamacharError(f"no entry {args.id}; see 'samachar entry list'")
+    if (config.site_dir / "index.html").exists():
+        pipeline.build_site(config.site_dir)
     print(f"entry {args.id} deleted; it stays remembered so that it is never imported again")
+    return 0
+
+
+def cmd_entry_retry(args, config: Config) -> int:
+    pipeline = _pipeline(config, args)
+    ids = args.ids or [e.id for e in pipeline.store.entries.list(states=("failed",))]
+    retried = [(i, pipeline.retry(i)) for i in ids]
+    for entry_id, state in retried:
+        print(f"entry {entry_id}: " + (f"back to {state}; it moves on at the next run" if state
+                                        else "not failed or held; unchanged"))
+    if not retried:
+        print("no failed entries")
     return 0
 
 
 def cmd_run(args, config: Config) -> int:
     pipeline = _pipeline(config, args)
     while True:
-        report = pipeline.run_once()
-        if report.published or not (config.site_dir / "index.html").exists():
-            pipeline.build_site(config.site_dir)
+        try:
+            report = pipeline.run_once()
+            pipeline.build_site(config.site_dir)  # unchanged pages are not rewritten
+        except Exception as exc:
+            if args.once:
+                raise
+            # A daemon survives a bad round (a locked database, a full disk): log, wait, go on.
+            log.exception("run failed: %s; retrying at the next round", exc)
+            time.sleep(args.interval)
+            continue
         if not args.quiet:
             print(report.summary())
             for reason in report.waiting:
@@ -317,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", help="translation engine (default: auto)")
     p.add_argument("--title", help="site title")
     p.add_argument("--source-language", default="en", help="language of the sources (default: en)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing samachar.toml")
     p.set_defaults(func=cmd_init)
 
     source = sub.add_parser("source", help="add, list and remove sources").add_subparsers(dest="action", required=True)
@@ -355,6 +398,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", type=int)
     p.set_defaults(func=cmd_entry_approve)
 
+    p = entry.add_parser("retry", help="give failed (or held) entries another go; all failed ones by default")
+    p.add_argument("ids", type=int, nargs="*", metavar="ID")
+    p.set_defaults(func=cmd_entry_retry)
     p = entry.add_parser("delete", help="unpublish an entry and never import it again (a tombstone)")
     p.add_argument("id", type=int)
     p.set_defaults(func=cmd_entry_delete)

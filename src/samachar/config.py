@@ -8,7 +8,9 @@ Everything a site owns lives in one folder: ``$SAMACHAR_HOME``, else
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -86,11 +88,28 @@ class Config:
         return self.fetch.allow_private_networks
 
 
+_LANGUAGE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
+SECTIONS = ("site", "translation", "fetch")
+
+
+def check_language(code: str) -> str:
+    """An ISO 639 code such as ``hi``, ``es`` or ``pt-BR``."""
+    if not isinstance(code, str) or not _LANGUAGE.match(code):
+        raise ConfigError(f"{code!r} is not a language code; use ISO 639-1 such as hi, es, en")
+    return code
+
+
 def _section(cls: type, data: dict[str, Any], name: str) -> Any:
-    known = {f.name for f in fields(cls)}
-    unknown = set(data) - known
+    if not isinstance(data, dict):
+        raise ConfigError(f"{CONFIG_NAME}: [{name}] must be a table")
+    types = {f.name: f.type for f in fields(cls)}
+    unknown = set(data) - set(types)
     if unknown:
         raise ConfigError(f"{CONFIG_NAME}: unknown key(s) in [{name}]: {', '.join(sorted(unknown))}")
+    for key, value in data.items():
+        expected = {"int": int, "float": (int, float), "bool": bool, "str": str}.get(str(types[key]))
+        if expected and (not isinstance(value, expected) or (expected is int and isinstance(value, bool))):
+            raise ConfigError(f"{CONFIG_NAME}: [{name}] {key} = {value!r} should be {types[key]}")
     return cls(**data)
 
 
@@ -104,20 +123,28 @@ def load_config(home: Path | None = None) -> Config:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: {exc}; fix the file or run 'samachar init' again") from exc
-    top = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    top = {k: v for k, v in data.items() if k not in SECTIONS}
     unknown = set(top) - {"default_policy", "excerpt_words"}
     if unknown:
-        raise ConfigError(f"{path}: unknown key(s): {', '.join(sorted(unknown))}")
+        raise ConfigError(f"{path}: unknown key(s) or section(s): {', '.join(sorted(unknown))}")
+    if top.get("default_policy", "excerpt") not in ("full", "excerpt", "link"):
+        raise ConfigError(f"{path}: default_policy = {top['default_policy']!r}; use full, excerpt or link")
+    words = top.get("excerpt_words", 60)
+    if not isinstance(words, int) or isinstance(words, bool) or words < 1:
+        raise ConfigError(f"{path}: excerpt_words = {words!r}; use a positive whole number")
     translation = dict(data.get("translation", {}))
     if isinstance(translation.get("engines"), str):
         translation["engines"] = [translation["engines"]]
-    return Config(
+    config = Config(
         home=home,
         site=_section(SiteConfig, data.get("site", {}), "site"),
         translation=_section(TranslationConfig, translation, "translation"),
         fetch=_section(FetchConfig, data.get("fetch", {}), "fetch"),
         **top,
     )
+    check_language(config.site.language)
+    check_language(config.translation.source_language)
+    return config
 
 
 def write_config(home: Path, *, language: str, engines: list[str] | None = None, title: str | None = None,
@@ -126,18 +153,19 @@ def write_config(home: Path, *, language: str, engines: list[str] | None = None,
     home.mkdir(parents=True, exist_ok=True)
     engines = engines or ["auto"]
     site_title = title or {"hi": "समाचार", "es": "Noticias", "en": "News"}.get(language, "samachar")
+    q = json.dumps  # a JSON string is a valid TOML basic string
     text = (
         "# samachar site configuration; see README.md\n"
         'default_policy = "excerpt"   # full | excerpt | link, per source overrides\n'
         "excerpt_words = 60\n\n"
         "[site]\n"
-        f'language = "{language}"\n'
-        f'title = "{site_title}"\n'
-        f'base_url = "{base_url}"\n'
+        f"language = {q(language)}\n"
+        f"title = {q(site_title, ensure_ascii=False)}\n"
+        f"base_url = {q(base_url)}\n"
         'canonical = "original"      # original | self\n\n'
         "[translation]\n"
-        f'source_language = "{source_language}"\n'
-        f"engines = [{', '.join(repr(e).replace(chr(39), chr(34)) for e in engines)}]  # tried in order; \"auto\" picks an installed one\n"
+        f"source_language = {q(source_language)}\n"
+        f"engines = [{', '.join(q(e) for e in engines)}]  # tried in order; \"auto\" picks an installed one\n"
         "hold_on_error = true\n\n"
         "[fetch]\n"
         "allow_private_networks = false\n"

@@ -10,7 +10,8 @@ there is one, what to do next. The tree::
     │   ├── TooLarge           body over the size cap (after decompression)
     │   ├── TooManyRedirects
     │   ├── HTTPStatusError    4xx/5xx (``status``; ``retry_after`` seconds when given)
-    │   └── RobotsDisallowed   robots.txt forbids the article page
+    │   ├── RobotsDisallowed   robots.txt forbids the article page
+    │   └── RobotsUnavailable  robots.txt could not be read (5xx, unreachable): try later
     ├── FeedError              the body is not a feed we can parse
     ├── ExtractionError        no article body could be found
     └── TranslationError       engine failed or is not installed for a pair
@@ -53,6 +54,10 @@ class HTTPStatusError(FetchError):
 
 class RobotsDisallowed(FetchError):
     pass
+
+
+class RobotsUnavailable(FetchError):
+    """robots.txt answered 5xx or not at all: RFC 9309 says wait, not give up."""
 
 
 class FeedError(SamacharError):

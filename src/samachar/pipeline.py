@@ -8,7 +8,10 @@ I/O between them and moves each entry through its states::
     any stage: failed (reason recorded) after repeated or permanent errors
 
 Each step is idempotent and commits per entry, so a crash or a second run
-loses nothing and publishes nothing twice.
+loses nothing and publishes nothing twice. Temporary failures (timeouts, 5xx,
+an engine outage) are retried with a per-entry backoff; permanent ones (404,
+robots.txt disallows) fall back to the feed's own content or end ``failed``;
+a missing engine or a configuration error leaves entries waiting, untouched.
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from samachar.config import Config
 from samachar.errors import (
     BlockedAddress,
+    ConfigError,
     ExtractionError,
     FetchError,
     HTTPStatusError,
@@ -29,14 +33,15 @@ from samachar.errors import (
     RobotsDisallowed,
     SamacharError,
 )
-from samachar.model import Article, TranslatedArticle
+from samachar.model import Article, PollOutcome, TranslatedArticle
 from samachar.progress import QUIET, Progress
 from samachar.store import Store
 from samachar.store.entries import EntryRow
 
 log = logging.getLogger("samachar.pipeline")
 
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = 5  # temporary failures of one entry before it is given up (or falls back to the feed)
+RETRY_BASE = timedelta(minutes=10)  # backoff after the n-th failure: 10, 20, 40, 80 minutes
 ARTICLE_CONCURRENCY = 8
 
 
@@ -62,6 +67,20 @@ class RunReport:
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:500]
+
+
+def _is_permanent(error: BaseException) -> bool:
+    """A page that will not come back by waiting: blocked, disallowed, 4xx (but 408/429)."""
+    if isinstance(error, (BlockedAddress, RobotsDisallowed)):
+        return True
+    return isinstance(error, HTTPStatusError) and 400 <= error.status < 500 and error.status not in (408, 425, 429)
+
+
+def _ready(entry: EntryRow, now: datetime) -> bool:
+    """Whether an entry that failed before has waited out its backoff."""
+    if not entry.attempts or entry.updated_at is None:
+        return True
+    return entry.updated_at + RETRY_BASE * (2 ** (entry.attempts - 1)) <= now
 
 
 class Pipeline:
@@ -96,21 +115,31 @@ class Pipeline:
 
         def store_outcome(outcome) -> None:
             # Stored as each source answers, then dropped: memory stays flat with thousands of feeds.
+            # Entries are stored before the source's new ETag: if storing fails, the next poll
+            # fetches the feed again instead of being told "not modified".
             report.polled += 1
+            advance(1)
+            feed, outcome.feed = outcome.feed, None
+            if feed is not None:
+                try:
+                    items = [(e, entry_identity(e, outcome.source_id)) for e in feed.entries]
+                    new_ids = self.store.entries.add_many(outcome.source_id, items)
+                except Exception as exc:  # the database, not the feed: retry soon, validators unchanged
+                    log.exception("storing entries failed source_id=%s", outcome.source_id)
+                    outcome = PollOutcome(source_id=outcome.source_id, status="error",
+                                          next_poll_at=now + timedelta(minutes=5),
+                                          error=f"entries could not be stored: {_one_line(exc)}",
+                                          error_count=outcome.error_count + 1)
+                else:
+                    report.new_entries += len(new_ids)
+                    log.info("polled source_id=%s entries=%d new=%d", outcome.source_id, len(feed.entries),
+                             len(new_ids))
             self.store.sources.record_poll(outcome, now)
             if outcome.status in ("error", "gone"):
                 report.poll_errors += 1
                 log.warning("poll failed source_id=%s: %s", outcome.source_id, outcome.error)
-            elif outcome.feed is not None:
-                items = [(e, entry_identity(e, outcome.source_id)) for e in outcome.feed.entries]
-                new_ids = self.store.entries.add_many(outcome.source_id, items)
-                report.new_entries += len(new_ids)
-                log.info("polled source_id=%s entries=%d new=%d", outcome.source_id,
-                         len(outcome.feed.entries), len(new_ids))
-            else:
+            elif feed is None:
                 log.info("polled source_id=%s not modified", outcome.source_id)
-            outcome.feed = None
-            advance(1)
 
         async def poll_all():
             async with self._client() as client:
@@ -127,7 +156,9 @@ class Pipeline:
     # -- article pages ---------------------------------------------------------------------------
 
     def fetch_pages(self, report: RunReport) -> None:
-        pending = self.store.entries.in_state("new")
+        """Fetch each new entry's page; each page is stored as it arrives."""
+        now = datetime.now(timezone.utc)
+        pending = [e for e in self.store.entries.in_state("new") if _ready(e, now)]
         if not pending:
             return
         robots = self.config.fetch.respect_robots
@@ -141,32 +172,41 @@ class Pipeline:
                             if not entry.url:
                                 raise FetchError("entry has no link")
                             result = await client.fetch(entry.url, robots=robots)
-                            return entry, result, None
+                            outcome = (result, None)
                         except (SamacharError, asyncio.TimeoutError, OSError) as exc:
-                            return entry, None, exc
-                        finally:
-                            advance(1)
-                return await asyncio.gather(*(one(e) for e in pending))
+                            outcome = (None, exc)
+                    try:
+                        self._store_page(entry, *outcome, report)
+                    except Exception:  # one entry's trouble never stops the others
+                        log.exception("storing the page failed entry_id=%d", entry.id)
+                    advance(1)
+                await asyncio.gather(*(one(e) for e in pending))
 
         with self.progress.stage("Fetching articles", len(pending)) as advance:
-            results = asyncio.run(fetch_all(advance))
-        for entry, result, error in results:
-            if result is not None:
-                self.store.entries.save_page(entry.id, result.url, result.text())
-                report.fetched += 1
-                log.info("fetched entry_id=%d source_id=%s url=%s", entry.id, entry.source_id, result.url)
-                continue
-            reason = f"page not fetched: {_one_line(error)}"
-            permanent = isinstance(error, (BlockedAddress, RobotsDisallowed)) or (
-                isinstance(error, HTTPStatusError) and 400 <= error.status < 500 and error.status not in (408, 429))
-            if entry.content_html or entry.summary:
+            asyncio.run(fetch_all(advance))
+
+    def _store_page(self, entry: EntryRow, result, error: BaseException | None, report: RunReport) -> None:
+        if result is not None:
+            self.store.entries.save_page(entry.id, result.url, result.text())
+            report.fetched += 1
+            log.info("fetched entry_id=%d source_id=%s url=%s", entry.id, entry.source_id, result.url)
+            return
+        reason = f"page not fetched: {_one_line(error)}"
+        has_feed_content = bool(entry.content_html or entry.summary)
+        if _is_permanent(error) or entry.attempts + 1 >= MAX_ATTEMPTS:
+            if has_feed_content:
                 self._extract_from_feed(entry, report, note=f"{reason}; used the feed's content")
-            elif permanent or self.store.entries.record_error(entry.id, reason) >= MAX_ATTEMPTS:
-                self.store.entries.set_state(entry.id, "failed", error=reason)
-                report.failed += 1
-                log.warning("failed entry_id=%d source_id=%s: %s", entry.id, entry.source_id, reason)
             else:
-                log.warning("will retry entry_id=%d source_id=%s: %s", entry.id, entry.source_id, reason)
+                self._fail(entry, reason, report)
+            return
+        attempts = self.store.entries.record_error(entry.id, reason)
+        log.warning("will retry entry_id=%d source_id=%s (attempt %d): %s", entry.id, entry.source_id, attempts,
+                    reason)
+
+    def _fail(self, entry: EntryRow, reason: str, report: RunReport) -> None:
+        self.store.entries.set_state(entry.id, "failed", error=reason)
+        report.failed += 1
+        log.warning("failed entry_id=%d source_id=%s: %s", entry.id, entry.source_id, reason)
 
     # -- extraction ------------------------------------------------------------------------------
 
@@ -180,10 +220,7 @@ class Pipeline:
         try:
             article = article_from_feed(entry.feed_entry(), entry.url or "", feed_title=self._feed_title(entry))
         except ExtractionError as exc:
-            reason = f"{note.split(';')[0]}; feed content unusable: {_one_line(exc)}"
-            self.store.entries.set_state(entry.id, "failed", error=reason)
-            report.failed += 1
-            log.warning("failed entry_id=%d source_id=%s: %s", entry.id, entry.source_id, reason)
+            self._fail(entry, f"{note.split(';')[0]}; feed content unusable: {_one_line(exc)}", report)
             return
         self.store.articles.save(entry.id, self._complete(article, entry), note=note)
         report.extracted += 1
@@ -230,35 +267,38 @@ class Pipeline:
         return article, f"page body has {page_words} words; used the feed's content ({feed_words} words)"
 
     def extract_pending(self, report: RunReport) -> None:
-        from samachar.extract import extract_article
-
         pending = self.store.entries.in_state("fetched")
         with self.progress.stage("Extracting", len(pending)) as advance:
             for entry in pending:
                 advance(1)
-                page = self.store.entries.page(entry.id)
-                if page is None:
-                    self.store.entries.set_state(entry.id, "new", error="page lost; fetching again")
-                    continue
-                url, html = page
                 try:
-                    article = extract_article(html, url, feed_title=self._feed_title(entry))
-                except ExtractionError as exc:
-                    if entry.content_html or entry.summary:
-                        self._extract_from_feed(entry, report, note=f"no body on the page ({_one_line(exc)}); used the feed's content")
-                    else:
-                        self.store.entries.set_state(entry.id, "failed", error=f"no article body: {_one_line(exc)}")
-                        report.failed += 1
-                    continue
+                    self._extract_one(entry, report)
                 except Exception as exc:  # one bad page never stops the run
                     log.exception("extraction crashed entry_id=%d", entry.id)
-                    self.store.entries.set_state(entry.id, "failed", error=f"extraction failed: {_one_line(exc)}")
-                    report.failed += 1
-                    continue
-                article, note = self._prefer_fuller_body(article, entry)
-                self.store.articles.save(entry.id, self._complete(article, entry), note=note)
-                report.extracted += 1
-                log.info("extracted entry_id=%d source_id=%s blocks=%d", entry.id, entry.source_id, len(article.blocks))
+                    self._fail(entry, f"extraction failed: {_one_line(exc)}", report)
+
+    def _extract_one(self, entry: EntryRow, report: RunReport) -> None:
+        from samachar.extract import extract_article
+
+        page = self.store.entries.page(entry.id)
+        if page is None:
+            log.warning("page lost entry_id=%d; fetching again", entry.id)
+            self.store.entries.set_state(entry.id, "new", error="page lost; fetching again")
+            return
+        url, html = page
+        try:
+            article = extract_article(html, url, feed_title=self._feed_title(entry))
+        except ExtractionError as exc:
+            if entry.content_html or entry.summary:
+                self._extract_from_feed(entry, report,
+                                        note=f"no body on the page ({_one_line(exc)}); used the feed's content")
+            else:
+                self._fail(entry, f"no article body: {_one_line(exc)}", report)
+            return
+        article, note = self._prefer_fuller_body(article, entry)
+        self.store.articles.save(entry.id, self._complete(article, entry), note=note)
+        report.extracted += 1
+        log.info("extracted entry_id=%d source_id=%s blocks=%d", entry.id, entry.source_id, len(article.blocks))
 
     # -- translation -----------------------------------------------------------------------------
 
@@ -292,19 +332,21 @@ class Pipeline:
 
     def translate_pending(self, report: RunReport) -> None:
         target = self.config.site.language
-        pending = self.store.entries.in_state("extracted")
+        now = datetime.now(timezone.utc)
+        pending = [e for e in self.store.entries.in_state("extracted") if _ready(e, now)]
         with self.progress.stage("Translating", len(pending)) as advance:
             for entry in pending:
                 advance(1)
                 article = self.store.articles.get(entry.id)
                 if article is None:
+                    log.warning("article lost entry_id=%d; extracting again", entry.id)
                     self.store.entries.set_state(entry.id, "fetched" if self.store.entries.page(entry.id) else "new")
                     continue
                 source = self.source_language(entry, article)
                 try:
                     translated = self.translate(article, source, target)
-                except PairNotInstalled as exc:
-                    # Not the entry's fault: it waits, unchanged, until an engine is installed.
+                except (PairNotInstalled, ConfigError) as exc:
+                    # Not the entry's fault: it waits, unchanged, until an engine is installed or configured.
                     self.store.entries.set_state(entry.id, "extracted", error=_one_line(exc))
                     if _one_line(exc) not in report.waiting:
                         report.waiting.append(_one_line(exc))
@@ -314,8 +356,7 @@ class Pipeline:
                     reason = f"translation failed: {_one_line(exc)}"
                     log.warning("translate error entry_id=%d source_id=%s: %s", entry.id, entry.source_id, reason)
                     if self.store.entries.record_error(entry.id, reason) >= MAX_ATTEMPTS:
-                        self.store.entries.set_state(entry.id, "failed", error=reason)
-                        report.failed += 1
+                        self._fail(entry, reason, report)
                     continue
                 errors = [f for f in translated.flags if f.severity == "error"]
                 if errors and self.config.translation.hold_on_error:
@@ -376,6 +417,10 @@ class Pipeline:
                 remove_articles(conn, [entry_id])
         return True
 
+    def retry(self, entry_id: int) -> str | None:
+        """Give a failed or held entry another go from the furthest stage it reached."""
+        return self.store.entries.reset(entry_id)
+
     def approve(self, entry_id: int) -> bool:
         """A reviewer accepts a held translation: it is published on the next run."""
         return self.store.entries.set_state(entry_id, "translated", expect="held")
@@ -384,6 +429,9 @@ class Pipeline:
 
     def run_once(self) -> RunReport:
         report = RunReport()
+        reopened = self.store.entries.reopen_for_language(self.config.site.language)
+        if reopened:
+            log.info("site language is %s: %d entries will be translated into it", self.config.site.language, reopened)
         self.poll(report)
         self.fetch_pages(report)
         self.extract_pending(report)

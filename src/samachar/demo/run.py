@@ -59,6 +59,8 @@ def follow_samples(store, base_url: str) -> None:
                 store.sources.set_url(existing[path].id, url)
         else:
             store.sources.add(url, policy="full")
+    # Every demo run polls every sample feed, so a rerun shows deduplication at work.
+    store.sources.schedule_now()
 
 
 def run_demo(config: Config, *, build_only: bool = False, out: Path | None = None, host: str = "127.0.0.1",

@@ -30,6 +30,7 @@ from samachar.errors import (
     FetchError,
     HTTPStatusError,
     RobotsDisallowed,
+    RobotsUnavailable,
     TooLarge,
     TooManyRedirects,
 )
@@ -274,7 +275,7 @@ class HttpClient:
                 self._robots[origin] = cached
         rules = cached[1]
         if isinstance(rules, str):
-            raise RobotsDisallowed(rules)
+            raise RobotsUnavailable(rules)
         if rules is not None and not rules.can_fetch(url, ROBOTS_AGENT):
             raise RobotsDisallowed(f"robots.txt of {parts.hostname} disallows {_short(parts.path or '/')}")
 

@@ -23,6 +23,7 @@ must be http(s).
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -517,14 +518,45 @@ def render_site(articles: list[PublishedArticle], site: SiteConfig) -> dict[str,
     return SiteView(articles, site).render_all()
 
 
+BUILD_MANIFEST = ".samachar-build.json"
+
+
 def build_site(articles: list[PublishedArticle], site: SiteConfig, out_dir: Path) -> int:
-    """Write the static site into ``out_dir`` (files replaced in place); returns the number of files."""
+    """Write the static site into ``out_dir``; returns the number of files.
+
+    Changed files are replaced atomically, unchanged ones left alone (their times
+    too), and files an earlier build wrote that are no longer part of the site
+    (a deleted article, an emptied tag) are removed. Only files listed in the
+    previous build's manifest are ever removed, so other files in ``out_dir`` are safe.
+    """
     pages = render_site(articles, site)
     out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     for path, body in pages.items():
         target = out_dir / path
+        if target.is_file() and target.stat().st_size == len(body) and target.read_bytes() == body:
+            continue
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".tmp")
         tmp.write_bytes(body)
         tmp.replace(target)
+    manifest = out_dir / BUILD_MANIFEST
+    previous: list[str] = []
+    if manifest.is_file():
+        try:
+            previous = json.loads(manifest.read_text(encoding="utf-8"))
+        except ValueError:
+            previous = []
+    for stale in set(previous) - set(pages):
+        target = (out_dir / stale).resolve()
+        if target.is_relative_to(out_dir.resolve()) and target.is_file():
+            target.unlink()
+            _remove_empty_parents(target.parent, out_dir.resolve())
+    manifest.write_text(json.dumps(sorted(pages), ensure_ascii=False), encoding="utf-8")
     return len(pages)
+
+
+def _remove_empty_parents(folder: Path, root: Path) -> None:
+    while folder != root and folder.is_relative_to(root) and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent

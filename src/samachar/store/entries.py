@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, and_, exists, or_, select, update
 
 from samachar.model import FeedEntry
-from samachar.store.schema import entries, pages, sources
+from samachar.store.schema import articles, entries, pages, sources, translations
 from samachar.store.sources import utcnow
 
 
@@ -34,6 +34,7 @@ class EntryRow:
     error: str | None
     attempts: int
     note: str | None = None
+    updated_at: datetime | None = None
     source_url: str | None = None
 
     def feed_entry(self) -> FeedEntry:
@@ -46,11 +47,16 @@ class EntryRepository:
     def __init__(self, engine: Engine):
         self.engine = engine
 
+    # A content hash only identifies an entry when there is enough content to hash: two
+    # "Horoscope today" items with no body are different stories, not duplicates.
+    HASH_MIN_WORDS = 40
+
     def add_many(self, source_id: int, items: list[tuple[FeedEntry, object]]) -> list[int]:
         """Insert entries not seen before (by key, normalized URL or content hash, any source).
 
         ``items`` pairs each FeedEntry with its identity (``key``, ``normalized_url``,
-        ``content_hash``). Returns the ids of the new entries.
+        ``content_hash``). Returns the ids of the new entries. All or nothing: one
+        transaction for the whole feed.
         """
         new_ids: list[int] = []
         now = utcnow()
@@ -59,7 +65,8 @@ class EntryRepository:
                 clauses = [entries.c.key == ident.key]
                 if ident.normalized_url:
                     clauses.append(entries.c.normalized_url == ident.normalized_url)
-                if ident.content_hash:
+                body = entry.content_html or entry.summary or ""
+                if ident.content_hash and (ident.key.startswith("hash:") or len(body.split()) >= self.HASH_MIN_WORDS):
                     clauses.append(entries.c.content_hash == ident.content_hash)
                 if conn.execute(select(entries.c.id).where(or_(*clauses)).limit(1)).first():
                     continue
@@ -90,7 +97,7 @@ class EntryRepository:
 
     def list(self, *, source_url: str | None = None, states: tuple[str, ...] | None = None,
              limit: int | None = None) -> list[EntryRow]:
-        query = self._query().order_by(entries.c.published.desc(), entries.c.id.desc())
+        query = self._query().order_by(entries.c.published.desc().nulls_last(), entries.c.id.desc())
         if source_url:
             query = query.where(sources.c.url == source_url)
         if states:
@@ -107,12 +114,9 @@ class EntryRepository:
         with self.engine.connect() as conn:
             return [self._row(r) for r in conn.execute(query)]
 
-    def set_state(self, entry_id: int, state: str, *, error: str | None = None, attempt: bool = False,
-                  expect: str | None = None) -> bool:
+    def set_state(self, entry_id: int, state: str, *, error: str | None = None, expect: str | None = None) -> bool:
         """Move an entry to ``state``; with ``expect``, only from that state (idempotent stages)."""
         values: dict = dict(state=state, error=error, updated_at=utcnow())
-        if attempt:
-            values["attempts"] = entries.c.attempts + 1
         query = update(entries).where(entries.c.id == entry_id)
         if expect:
             query = query.where(entries.c.state == expect)
@@ -125,6 +129,38 @@ class EntryRepository:
             conn.execute(update(entries).where(entries.c.id == entry_id)
                          .values(error=error, attempts=entries.c.attempts + 1, updated_at=utcnow()))
             return conn.execute(select(entries.c.attempts).where(entries.c.id == entry_id)).scalar() or 0
+
+    def reopen_for_language(self, lang: str) -> int:
+        """Entries done in another language go back to ``extracted`` to be translated into ``lang``.
+
+        The entry's state is one per entry; translations and posts are per language, so
+        when the site's language changes, the work is redone for the new one.
+        """
+        has_translation = exists().where(and_(translations.c.entry_id == entries.c.id, translations.c.lang == lang))
+        has_article = exists().where(articles.c.entry_id == entries.c.id)
+        with self.engine.begin() as conn:
+            return conn.execute(
+                update(entries)
+                .where(entries.c.state.in_(("translated", "published", "held")))
+                .where(has_article).where(~has_translation)
+                .values(state="extracted", error=None, attempts=0, updated_at=utcnow())
+            ).rowcount
+
+    def reset(self, entry_id: int) -> str | None:
+        """Send a failed or held entry back to the furthest stage its data allows; returns the state."""
+        with self.engine.begin() as conn:
+            if conn.execute(select(articles.c.entry_id).where(articles.c.entry_id == entry_id)).first():
+                state = "extracted"
+            elif conn.execute(select(pages.c.entry_id).where(pages.c.entry_id == entry_id)).first():
+                state = "fetched"
+            else:
+                state = "new"
+            changed = conn.execute(
+                update(entries).where(entries.c.id == entry_id).where(entries.c.state.in_(("failed", "held")))
+                .where(entries.c.deleted_at.is_(None))
+                .values(state=state, error=None, attempts=0, updated_at=utcnow())
+            ).rowcount
+        return state if changed else None
 
     def tombstone(self, entry_id: int) -> None:
         with self.engine.begin() as conn:

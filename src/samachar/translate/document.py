@@ -10,10 +10,19 @@ The steps, for the title, the summary and every block:
    An engine with ``tag_aware = False`` gets each tagged sentence twice, with
    and without tags: the plain translation is kept, the tags are projected
    onto it;
-3. tags are repaired so each source tag appears once, nested, around text;
-4. QA checks run on every sentence; names get one rendering per article and
-   glossary terms are enforced (:mod:`.names`);
-5. sentences are put back with the gaps (spaces, ``<br>``) between them, and
+3. tags are repaired so each source tag appears once, nested, around text,
+   and QA checks run on every sentence (:mod:`.qa`);
+4. one retry round: sentences with an error-level QA flag, or whose tags a
+   tag-aware engine dropped, are sent again in one batched call per route —
+   to the next engine of a :class:`~.fallback.FallbackEngine` chain, else back
+   to the same engine when its answer can change (tag-aware and not
+   ``deterministic``; never Apertium). The answer with fewer and less severe
+   flags is kept. Each sentence remembers the engine that made it: the memory
+   stores it under that engine's key (and only when QA found no error), and
+   ``TranslatedArticle.engine`` names the engines actually used;
+5. names get one rendering per article and glossary terms are enforced
+   (:mod:`.names`);
+6. sentences are put back with the gaps (spaces, ``<br>``) between them, and
    tags become the original elements again.
 
 Blocks keep their kind and order; figures keep their image; preformatted
@@ -22,12 +31,14 @@ blocks (code) are not translated.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field, replace
 
 from samachar.errors import TranslationError
 from samachar.model import Article, Block, Flag, TranslatedArticle
 from samachar.translate.engine import Engine
+from samachar.translate.fallback import FallbackEngine
 from samachar.translate.markup import (
     TAG_RE,
     Tagged,
@@ -37,12 +48,15 @@ from samachar.translate.markup import (
     renumber,
     restore,
     strip_tags,
+    tag_ids,
     tagged_to_html,
 )
 from samachar.translate.memory import MemoryKey, TranslationMemory
 from samachar.translate.names import SegmentText, clean_rendering, enforce_glossary, enforce_names, find_names
 from samachar.translate.qa import check_segment
 from samachar.translate.segment import sentence_spans
+
+log = logging.getLogger(__name__)
 
 BATCH_SEGMENTS = 200
 _TAGS_IN_GAP = re.compile(r"<\s*x\s*\d+\s*/?\s*>")
@@ -100,8 +114,10 @@ def _gap(text: str) -> str:
 
 def _call_engine(
     engine: Engine, texts: list[str], source: str, target: str, glossary: dict[str, str] | None
-) -> list[str]:
+) -> tuple[list[str], list[str]]:
+    """The engine's outputs for ``texts`` and, for each, the name of the engine that made it."""
     out: list[str] = []
+    made_by: list[str] = []
     with_glossary = bool(glossary) and getattr(engine, "supports_glossary", False)
     for i in range(0, len(texts), BATCH_SEGMENTS):
         chunk = texts[i : i + BATCH_SEGMENTS]
@@ -114,7 +130,150 @@ def _call_engine(
                 f"engine {engine.name} returned {len(result)} segments for {len(chunk)}"
             )
         out.extend(result)
-    return out
+        used = engine.last_engines if isinstance(engine, FallbackEngine) else []
+        made_by.extend(used if len(used) == len(chunk) else [engine.name] * len(chunk))
+    return out, made_by
+
+
+def _call_chain_after(
+    chain: FallbackEngine, after: str, texts: list[str], source: str, target: str, glossary: dict[str, str] | None
+) -> tuple[list[str], list[str]]:
+    """``texts`` translated by the engines of ``chain`` after the one named ``after``."""
+    out: list[str] = []
+    made_by: list[str] = []
+    for i in range(0, len(texts), BATCH_SEGMENTS):
+        for text, name in chain.retry(texts[i : i + BATCH_SEGMENTS], source, target, after=after, glossary=glossary):
+            out.append(text)
+            made_by.append(name)
+    return out, made_by
+
+
+@dataclass
+class _Answer:
+    """One source text's translation as it will be used, who made it and what is wrong with it."""
+
+    text: str  # tagged, tags repaired
+    engine: str  # the engine that made it (a member's name for a fallback chain)
+    problems: list[str] = field(default_factory=list)  # tag repairs worth a reviewer's look
+    flags: list[Flag] = field(default_factory=list)  # QA on the plain text (segments only)
+    dropped_tags: bool = False  # a tag-aware engine left out tags of the source
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity == "error" for f in self.flags)
+
+    @property
+    def cost(self) -> tuple[int, int]:
+        """Smaller is better: error flags first, then warnings and tag repairs."""
+        errors = sum(1 for f in self.flags if f.severity == "error")
+        return errors, len(self.flags) - errors + len(self.problems)
+
+
+# A planned request: the source text, index of its (plain or tagged) output, index of the tagged output.
+_Plan = tuple[str, int, int | None]
+
+
+def _plan_requests(texts: list[str], tag_aware: bool) -> tuple[list[_Plan], list[str]]:
+    """What to send for ``texts``: an engine that is not tag-aware gets tagged texts twice, plain and tagged."""
+    requests: list[str] = []
+    plans: list[_Plan] = []
+    for text in texts:
+        if not tag_aware and TAG_RE.search(text):
+            plans.append((text, len(requests), len(requests) + 1))
+            requests.extend([strip_tags(text), text])
+        else:
+            plans.append((text, len(requests), None))
+            requests.append(text)
+    return plans, requests
+
+
+def _answers(
+    plans: list[_Plan], outputs: list[str], made_by: list[str], segment_texts: set[str], source: str, target: str
+) -> dict[str, _Answer]:
+    """Engine outputs turned into answers: tags restored, QA run on sentences (not on names)."""
+    answers: dict[str, _Answer] = {}
+    for text, first, tagged_index in plans:
+        dropped = False
+        if tagged_index is not None:
+            restored = project(outputs[tagged_index], outputs[first], text)
+        elif TAG_RE.search(text):
+            restored = restore(outputs[first], text)
+            dropped = bool(set(tag_ids(text)) - set(tag_ids(outputs[first])))
+        else:
+            restored = None
+        if restored is not None:
+            answer = _Answer(restored.text, made_by[first], restored.problems, dropped_tags=dropped)
+        else:
+            answer = _Answer(re.sub(r"\s+", " ", strip_tags(outputs[first])).strip(), made_by[first])
+        if text in segment_texts:
+            answer.flags = check_segment(strip_tags(text), strip_tags(answer.text), source, target)
+        answers[text] = answer
+    return answers
+
+
+def _retry_route(engine: Engine, made_by: str, source: str, target: str) -> tuple[str, str] | None:
+    """Where a rejected translation can go once more: ("next", after) to the rest of a fallback
+    chain, ("same", name) back to an engine whose answer may differ, or nowhere."""
+    member: Engine | None = engine
+    if isinstance(engine, FallbackEngine):
+        if engine.next_engine(made_by, source, target) is not None:
+            return ("next", made_by)
+        member = engine.member(made_by)
+    # Re-sending only helps an engine whose answer can change: one that handles tags itself and is not
+    # declared deterministic. Apertium and CTranslate2 (beam search) give the same answer again.
+    if member is None or not getattr(member, "tag_aware", True) or getattr(member, "deterministic", False):
+        return None
+    return ("same", made_by)
+
+
+def _retry_round(
+    engine: Engine,
+    answers: dict[str, _Answer],
+    candidates: list[str],
+    tag_aware: bool,
+    segment_texts: set[str],
+    source: str,
+    target: str,
+    glossary: dict[str, str] | None,
+) -> int:
+    """Send ``candidates`` once more (one batched call per route) and keep the better answer of each.
+
+    A failing retry keeps the first answers: the retry is a second chance, not a new way to fail.
+    Returns how many answers were replaced.
+    """
+    routes: dict[tuple[str, str], list[str]] = {}
+    for text in candidates:
+        route = _retry_route(engine, answers[text].engine, source, target)
+        if route is not None:
+            routes.setdefault(route, []).append(text)
+    replaced = 0
+    for (how, name), texts in routes.items():
+        plans, requests = _plan_requests(texts, tag_aware)
+        try:
+            if how == "next" and isinstance(engine, FallbackEngine):
+                outputs, made_by = _call_chain_after(engine, name, requests, source, target, glossary)
+            else:
+                member = (engine.member(name) if isinstance(engine, FallbackEngine) else None) or engine
+                outputs, made_by = _call_engine(member, requests, source, target, glossary)
+        except Exception as exc:  # noqa: BLE001 - any engine failure here leaves the first answers in place
+            log.warning("retry of %d segment(s) %s %s failed, keeping the first answers: %s",
+                        len(texts), "after" if how == "next" else "on", name, exc)
+            continue
+        for text, again in _answers(plans, outputs, made_by, segment_texts, source, target).items():
+            if again.cost < answers[text].cost:
+                answers[text] = again
+                replaced += 1
+    return replaced
+
+
+def _needs_retry(answer: _Answer) -> bool:
+    return answer.has_errors or answer.dropped_tags
+
+
+def _model_of(engine: Engine, source: str, target: str) -> str:
+    """The exact model for this pair when the engine can say (one engine may hold many models)."""
+    model_for = getattr(engine, "model_for", None)
+    return str((model_for(source, target) if callable(model_for) else getattr(engine, "model", "")) or "")
 
 
 def translate_article(
@@ -142,12 +301,12 @@ def translate_article(
         block_units.append(_add_unit(units, segments, i, html_to_tagged(block.html), source))
 
     tag_aware = getattr(engine, "tag_aware", True)
-    # The exact model for this pair when the engine can say (one engine may hold many models).
-    model_for = getattr(engine, "model_for", None)
-    model = str((model_for(source, target) if callable(model_for) else getattr(engine, "model", "")) or "")
+    # Memory keys name the engine that made a translation: a chain's members each have their own.
+    members = engine.engines if isinstance(engine, FallbackEngine) else [engine]
+    models = {m.name: _model_of(m, source, target) for m in members}
 
-    def key(text: str) -> MemoryKey:
-        return MemoryKey(engine.name, model, source, target, text)
+    def key(made_by: str, text: str) -> MemoryKey:
+        return MemoryKey(made_by, models.get(made_by, ""), source, target, text)
 
     # Names and glossary terms are translated on their own too, for the name pass.
     plains = [s.plain for s in segments]
@@ -157,59 +316,55 @@ def translate_article(
     lookups = list(dict.fromkeys(names + terms))
 
     unique_sources = list(dict.fromkeys(s.source for s in segments))
-    wanted = [key(s) for s in unique_sources] + [key(n) for n in lookups]
-    cached = memory.get_many(wanted) if memory is not None else {}
-    translated: dict[str, str] = {k.source_text: v for k, v in cached.items()}
+    segment_texts = set(unique_sources)
+    translated: dict[str, str] = {}
+    made_by_text: dict[str, str] = {}
+    if memory is not None:
+        wanted = [key(m.name, t) for m in members for t in unique_sources + lookups]
+        hits = memory.get_many(wanted)
+        # Later engines of a chain first, so the earliest engine that has the text wins.
+        for k in sorted(hits, key=lambda k: _chain_position(k.engine, members), reverse=True):
+            translated[k.source_text] = hits[k]
+            made_by_text[k.source_text] = k.engine
 
-    requests: list[str] = []
-    plans: list[tuple[str, int, int | None]] = []  # source, index of plain/tagged output, index of tagged
-    for text in unique_sources + lookups:
-        if text in translated:
-            continue
-        has_tags = bool(TAG_RE.search(text))
-        if has_tags and not tag_aware:
-            plans.append((text, len(requests), len(requests) + 1))
-            requests.extend([strip_tags(text), text])
-        else:
-            plans.append((text, len(requests), None))
-            requests.append(text)
-    outputs = _call_engine(engine, requests, source, target, _glossary_for(glossary, terms)) if requests else []
+    pending = [t for t in unique_sources + lookups if t not in translated]
+    plans, requests = _plan_requests(pending, tag_aware)
+    terms_glossary = _glossary_for(glossary, terms)
+    outputs, made_by = _call_engine(engine, requests, source, target, terms_glossary) if requests else ([], [])
+    fresh = _answers(plans, outputs, made_by, segment_texts, source, target)
 
-    fresh: dict[str, str] = {}
-    problems: dict[str, list[str]] = {}
-    for text, first, tagged_index in plans:
-        if tagged_index is not None:
-            restored = project(outputs[tagged_index], outputs[first], text)
-        elif TAG_RE.search(text):
-            restored = restore(outputs[first], text)
-        else:
-            restored = None
-        if restored is not None:
-            fresh[text] = restored.text
-            problems[text] = restored.problems
-        else:
-            fresh[text] = re.sub(r"\s+", " ", strip_tags(outputs[first])).strip()
-    translated.update(fresh)
+    # One retry round for what QA rejected or a tag-aware engine dropped tags from.
+    candidates = [t for t in unique_sources if t in fresh and _needs_retry(fresh[t])]
+    if candidates:
+        _retry_round(engine, fresh, candidates, tag_aware, segment_texts, source, target, terms_glossary)
 
+    for text, answer in fresh.items():
+        translated[text] = answer.text
+        made_by_text[text] = answer.engine
+    remembered_flags: dict[str, list[Flag]] = {}
     flags: list[Flag] = []
     storable: dict[MemoryKey, str] = {}
     for seg in segments:
         seg.target = translated[seg.source]
-        seg.from_memory = seg.source not in fresh
+        answer = fresh.get(seg.source)
+        seg.from_memory = answer is None
         block = units[seg.unit].block
-        for problem in problems.get(seg.source, []):
-            flags.append(
-                Flag("tags", "warning", seg.plain, strip_tags(seg.target), f"markup: {problem}", block)
-            )
-        seg_flags = check_segment(seg.plain, strip_tags(seg.target), source, target)
-        for f in seg_flags:
-            f.block = block
-        flags.extend(seg_flags)
-        if seg.source in fresh and not any(f.severity == "error" for f in seg_flags):
-            storable[key(seg.source)] = fresh[seg.source]
+        if answer is None:
+            if seg.source not in remembered_flags:
+                remembered_flags[seg.source] = check_segment(seg.plain, strip_tags(seg.target), source, target)
+            seg_flags = remembered_flags[seg.source]
+        else:
+            for problem in answer.problems:
+                flags.append(
+                    Flag("tags", "warning", seg.plain, strip_tags(seg.target), f"markup: {problem}", block)
+                )
+            seg_flags = answer.flags
+            if not answer.has_errors:
+                storable[key(answer.engine, seg.source)] = answer.text
+        flags.extend(replace(f, block=block) for f in seg_flags)
     for text in lookups:
         if text in fresh:
-            storable[key(text)] = fresh[text]
+            storable[key(fresh[text].engine, text)] = fresh[text].text
     if memory is not None and storable:
         memory.put_many(storable)
 
@@ -239,10 +394,23 @@ def translate_article(
         blocks=blocks,
         source_lang=source,
         target_lang=target,
-        engine=engine.name,
+        engine=_engines_used(engine, members, set(made_by_text.values())),
         flags=flags,
         summary=summary,
     )
+
+
+def _chain_position(name: str, members: list[Engine]) -> int:
+    """Position of the engine called ``name`` in a chain (unknown names last)."""
+    return next((i for i, m in enumerate(members) if m.name == name), len(members))
+
+
+def _engines_used(engine: Engine, members: list[Engine], used: set[str]) -> str:
+    """``TranslatedArticle.engine``: the chain's members that made some of the text, in chain order."""
+    if not isinstance(engine, FallbackEngine):
+        return engine.name
+    names = [m.name for m in members if m.name in used]
+    return "+".join(dict.fromkeys(names)) or engine.name
 
 
 def _add_unit(units: list[_Unit], segments: list[_Segment], block: int | None, tagged: Tagged, lang: str) -> int | None:

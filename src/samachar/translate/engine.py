@@ -25,6 +25,10 @@ Optional attributes an engine may have:
 ``tag_aware = False``
     the engine's output text changes when markup is present; samachar then
     translates the plain text too and projects the tags onto it.
+``deterministic = True``
+    the same input always gets the same answer; samachar does not re-send a
+    segment its QA rejected to this engine (a fallback chain may still pass it
+    to the next engine).
 
 Engines are found through the entry-point group ``samachar.engines`` (the
 built-ins are registered there too), or loaded from ``package.module:Class``.

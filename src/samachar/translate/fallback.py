@@ -15,10 +15,13 @@
 
 QA-driven retries: when QA rejects some translations, call
 ``retry_segments(indices)`` (indices into the last call's segments) to
-translate just those again with the engine after the one that produced each;
+translate just those again with the engine after the one that produced each
+(one batched call per engine that produced them, not one per segment);
 or ``retry(segments, source, target, after="openai")`` without relying on the
 last call. Both return the new translations; a segment with no engine left
-raises ``TranslationError``.
+raises ``TranslationError``. ``next_engine(after, source, target)`` says
+whether a retry has anywhere to go; :func:`~samachar.translate.document.translate_article`
+uses these hooks for its one retry round.
 """
 
 from __future__ import annotations
@@ -75,12 +78,27 @@ class FallbackEngine:
         if self._last is None:
             raise TranslationError("retry_segments: nothing has been translated yet")
         segments, source, target, glossary = self._last
-        out = []
-        for i in indices:
-            (text, engine_name), = self.retry([segments[i]], source, target, self.last_engines[i], glossary)
-            self.last_engines[i] = engine_name
-            out.append(text)
-        return out
+        by_engine: dict[str, list[int]] = {}
+        for i in dict.fromkeys(indices):
+            by_engine.setdefault(self.last_engines[i], []).append(i)
+        answers: dict[int, str] = {}
+        for after, group in by_engine.items():
+            retried = self.retry([segments[i] for i in group], source, target, after, glossary)
+            for i, (text, engine_name) in zip(group, retried):
+                self.last_engines[i] = engine_name
+                answers[i] = text
+        return [answers[i] for i in indices]
+
+    def member(self, name: str) -> Engine | None:
+        """The engine of the chain called ``name``."""
+        return next((e for e in self.engines if e.name == name), None)
+
+    def next_engine(self, after: str, source: str, target: str) -> Engine | None:
+        """The first engine after the one named ``after`` that supports the pair, if any."""
+        names = [e.name for e in self.engines]
+        if after not in names:
+            return None
+        return next((e for e in self.engines[names.index(after) + 1 :] if engine_supports(e, source, target)), None)
 
     # -- the chain --------------------------------------------------------------------------------
 

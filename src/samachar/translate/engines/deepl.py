@@ -26,6 +26,7 @@ TARGET_VARIANTS = {"en": "EN-GB", "pt": "PT-PT", "zh": "ZH-HANS"}  # DeepL wants
 
 class DeepLEngine:
     name = "deepl"
+    deterministic = True  # a re-send of a rejected segment gets the same answer
     tag_aware = True
     supports_glossary = True
 

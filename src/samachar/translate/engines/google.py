@@ -24,6 +24,7 @@ DEFAULT_URL = "https://translation.googleapis.com"
 
 class GoogleTranslateEngine:
     name = "google"
+    deterministic = True  # a re-send of a rejected segment gets the same answer
     tag_aware = True
 
     def __init__(self, project: str | None = None, *, location: str | None = None, glossary: str | None = None,

@@ -19,6 +19,7 @@ DEFAULT_URL = "http://127.0.0.1:5000"
 
 class LibreTranslateEngine:
     name = "libretranslate"
+    deterministic = True  # a re-send of a rejected segment gets the same answer
     tag_aware = True
 
     def __init__(self, url: str | None = None, *, api_key: str | None = None, timeout: float = 120.0,
