@@ -25,7 +25,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / ".." / "shared" / "corpus"
@@ -36,8 +35,9 @@ from samachar.translate.document import translate_article  # noqa: E402
 from samachar.translate.engines.apertium import ApertiumEngine  # noqa: E402
 from samachar.translate.fidelity import load_corpus, plain_text  # noqa: E402
 from samachar.translate.markup import html_to_tagged, parse  # noqa: E402
-from samachar.translate.memory import SqlTranslationMemory, translation_memory_table  # noqa: E402
-from samachar.translate.segment import sentence_spans, split_sentences  # noqa: E402
+from samachar.translate.memory import SqlTranslationMemory  # noqa: E402
+from samachar.store import Store  # noqa: E402
+from samachar.translate.segment import split_sentences  # noqa: E402
 
 # Hand-checked segment counts per block of the fidelity corpus, in manifest order.
 FIDELITY_GOLD = {
@@ -70,10 +70,8 @@ class TimedEngine:
 
 
 def sql_memory(folder: Path) -> SqlTranslationMemory:
-    db = sa.create_engine(f"sqlite:///{folder / 'tm.sqlite'}")
-    table = translation_memory_table()
-    table.metadata.create_all(db)
-    return SqlTranslationMemory(db, table)
+    """The store's own database, migrations and all: what the pipeline uses."""
+    return SqlTranslationMemory(Store(f"sqlite:///{folder / 'samachar.db'}").engine)
 
 
 def overhead(articles) -> None:

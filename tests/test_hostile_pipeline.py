@@ -10,7 +10,6 @@ translates (Apertium en→es), publishes and builds; the built pages must hold n
 from __future__ import annotations
 
 import html
-from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html

@@ -25,6 +25,12 @@ class SamacharError(Exception):
     """Base of every error samachar raises on purpose."""
 
 
+def one_line(exc: BaseException, limit: int = 500) -> str:
+    """An exception as the one-line reason recorded on a source or an entry."""
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:limit]
+
+
 class ConfigError(SamacharError):
     pass
 

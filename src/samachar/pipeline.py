@@ -32,6 +32,7 @@ from samachar.errors import (
     PairNotInstalled,
     RobotsDisallowed,
     SamacharError,
+    one_line,
 )
 from samachar.model import Article, PollOutcome, TranslatedArticle
 from samachar.progress import QUIET, Progress
@@ -62,11 +63,6 @@ class RunReport:
         return (f"polled {self.polled} sources ({self.poll_errors} errors), {self.new_entries} new entries, "
                 f"{self.fetched} pages fetched, {self.extracted} extracted, {self.translated} translated, "
                 f"{self.held} held for review, {self.published} published, {self.failed} failed")
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:500]
 
 
 def _is_permanent(error: BaseException) -> bool:
@@ -128,7 +124,7 @@ class Pipeline:
                     log.exception("storing entries failed source_id=%s", outcome.source_id)
                     outcome = PollOutcome(source_id=outcome.source_id, status="error",
                                           next_poll_at=now + timedelta(minutes=5),
-                                          error=f"entries could not be stored: {_one_line(exc)}",
+                                          error=f"entries could not be stored: {one_line(exc)}",
                                           error_count=outcome.error_count + 1)
                 else:
                     report.new_entries += len(new_ids)
@@ -191,7 +187,7 @@ class Pipeline:
             report.fetched += 1
             log.info("fetched entry_id=%d source_id=%s url=%s", entry.id, entry.source_id, result.url)
             return
-        reason = f"page not fetched: {_one_line(error)}"
+        reason = f"page not fetched: {one_line(error)}"
         has_feed_content = bool(entry.content_html or entry.summary)
         if _is_permanent(error) or entry.attempts + 1 >= MAX_ATTEMPTS:
             if has_feed_content:
@@ -220,7 +216,7 @@ class Pipeline:
         try:
             article = article_from_feed(entry.feed_entry(), entry.url or "", feed_title=self._feed_title(entry))
         except ExtractionError as exc:
-            self._fail(entry, f"{note.split(';')[0]}; feed content unusable: {_one_line(exc)}", report)
+            self._fail(entry, f"{note.split(';')[0]}; feed content unusable: {one_line(exc)}", report)
             return
         self.store.articles.save(entry.id, self._complete(article, entry), note=note)
         report.extracted += 1
@@ -275,7 +271,7 @@ class Pipeline:
                     self._extract_one(entry, report)
                 except Exception as exc:  # one bad page never stops the run
                     log.exception("extraction crashed entry_id=%d", entry.id)
-                    self._fail(entry, f"extraction failed: {_one_line(exc)}", report)
+                    self._fail(entry, f"extraction failed: {one_line(exc)}", report)
 
     def _extract_one(self, entry: EntryRow, report: RunReport) -> None:
         from samachar.extract import extract_article
@@ -291,9 +287,9 @@ class Pipeline:
         except ExtractionError as exc:
             if entry.content_html or entry.summary:
                 self._extract_from_feed(entry, report,
-                                        note=f"no body on the page ({_one_line(exc)}); used the feed's content")
+                                        note=f"no body on the page ({one_line(exc)}); used the feed's content")
             else:
-                self._fail(entry, f"no article body: {_one_line(exc)}", report)
+                self._fail(entry, f"no article body: {one_line(exc)}", report)
             return
         article, note = self._prefer_fuller_body(article, entry)
         self.store.articles.save(entry.id, self._complete(article, entry), note=note)
@@ -347,13 +343,13 @@ class Pipeline:
                     translated = self.translate(article, source, target)
                 except (PairNotInstalled, ConfigError) as exc:
                     # Not the entry's fault: it waits, unchanged, until an engine is installed or configured.
-                    self.store.entries.set_state(entry.id, "extracted", error=_one_line(exc))
-                    if _one_line(exc) not in report.waiting:
-                        report.waiting.append(_one_line(exc))
-                        log.warning("waiting for an engine: %s", _one_line(exc))
+                    self.store.entries.set_state(entry.id, "extracted", error=one_line(exc))
+                    if one_line(exc) not in report.waiting:
+                        report.waiting.append(one_line(exc))
+                        log.warning("waiting for an engine: %s", one_line(exc))
                     continue
                 except Exception as exc:  # an engine crash never stops the run
-                    reason = f"translation failed: {_one_line(exc)}"
+                    reason = f"translation failed: {one_line(exc)}"
                     log.warning("translate error entry_id=%d source_id=%s: %s", entry.id, entry.source_id, reason)
                     if self.store.entries.record_error(entry.id, reason) >= MAX_ATTEMPTS:
                         self._fail(entry, reason, report)

@@ -15,8 +15,6 @@ import asyncio
 import time
 import zlib
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any, AsyncIterator, Iterable
 from urllib.parse import urljoin, urlsplit
 
@@ -36,6 +34,7 @@ from samachar.errors import (
 )
 from samachar.fetch.guard import GuardedResolver, check_ip_literal
 from samachar.fetch.result import FetchResult
+from samachar.retry_after import parse_retry_after
 
 DEFAULT_USER_AGENT = "samachar/0.1 (+https://github.com/samachar/samachar; news syndication)"
 ROBOTS_AGENT = "samachar"
@@ -344,22 +343,6 @@ class _BoundedDecoder:
 
     def finish(self) -> bytes:
         return self._d.flush()
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 def _short(url: str, limit: int = 160) -> str:

@@ -20,7 +20,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Awaitable, Callable, Iterable
 
-from samachar.errors import FeedError, FetchError, HTTPStatusError
+from samachar.errors import FeedError, FetchError, HTTPStatusError, one_line
 from samachar.fetch import HttpClient
 from samachar.model import PollOutcome, SourceState
 from samachar.sources.parse import parse_feed
@@ -72,17 +72,17 @@ async def poll_source(
                 source_id=state.id,
                 status="gone",
                 next_poll_at=now + timedelta(minutes=MAX_BACKOFF),
-                error=_one_line(exc),
+                error=one_line(exc),
                 error_count=state.error_count + 1,
                 etag=state.etag,
                 last_modified=state.last_modified,
             )
-        return _failure(state, now, _one_line(exc), exc.retry_after)
+        return _failure(state, now, one_line(exc), exc.retry_after)
     except (FetchError, FeedError) as exc:
-        return _failure(state, now, _one_line(exc))
+        return _failure(state, now, one_line(exc))
     except Exception as exc:  # a bug or a library surprise must not stop the run
         log.exception("source_id=%s poll failed unexpectedly", state.id)
-        return _failure(state, now, f"internal error: {type(exc).__name__}: {_one_line(exc)}")
+        return _failure(state, now, f"internal error: {type(exc).__name__}: {one_line(exc)}")
 
 
 async def _poll(client: HttpClient, state: SourceState, now: datetime) -> PollOutcome:
@@ -160,14 +160,10 @@ async def poll_many(
                     await maybe
             except Exception as exc:
                 log.exception("source_id=%s on_outcome failed", state.id)
-                outcome = _failure(state, now, f"could not store the poll: {type(exc).__name__}: {_one_line(exc)}")
+                outcome = _failure(state, now, f"could not store the poll: {type(exc).__name__}: {one_line(exc)}")
         outcomes[index] = outcome
 
     await asyncio.gather(*(one(i, s) for i, s in enumerate(states)))
     return [o for o in outcomes if o is not None]
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    first = text.splitlines()[0] if text else type(exc).__name__
-    return first[:300]

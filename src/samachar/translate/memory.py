@@ -88,12 +88,9 @@ class SqlTranslationMemory:
 
     @staticmethod
     def _table() -> sqlalchemy.Table:
-        try:
-            from samachar.store.schema import translation_memory  # type: ignore[attr-defined]
+        from samachar.store.schema import translation_memory
 
-            return translation_memory
-        except (ImportError, AttributeError):
-            return translation_memory_table()
+        return translation_memory
 
     def get_many(self, keys: list[MemoryKey]) -> dict[MemoryKey, str]:
         import sqlalchemy as sa
@@ -145,22 +142,3 @@ class SqlTranslationMemory:
             new_rows = [row for digest, row in rows.items() if digest not in existing]
             if new_rows:
                 conn.execute(sa.insert(self.table), new_rows)
-
-
-def translation_memory_table(metadata: sqlalchemy.MetaData | None = None) -> sqlalchemy.Table:
-    """The table's shape, for when the store's schema does not define it (tests, early setups)."""
-    import sqlalchemy as sa
-
-    metadata = metadata if metadata is not None else sa.MetaData()
-    return sa.Table(
-        "translation_memory",
-        metadata,
-        sa.Column("key", sa.String(64), primary_key=True),
-        sa.Column("engine", sa.String(100), nullable=False),
-        sa.Column("model", sa.String(200), nullable=False),
-        sa.Column("source_lang", sa.String(16), nullable=False),
-        sa.Column("target_lang", sa.String(16), nullable=False),
-        sa.Column("source_text", sa.Text, nullable=False),
-        sa.Column("target_text", sa.Text, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    )

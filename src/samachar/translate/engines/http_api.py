@@ -9,7 +9,6 @@ every request, retries with exponential backoff on 429 and 5xx that honour
 
 from __future__ import annotations
 
-import email.utils
 import ipaddress
 import json
 import logging
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from samachar.errors import TranslationError
+from samachar.retry_after import parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -46,22 +46,6 @@ def _is_loopback(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
 def open_url(request: urllib.request.Request, timeout: float):
