@@ -13,7 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class LoopbackSite:
     """``with LoopbackSite({"/feed.xml": (200, "application/rss+xml", body)}) as site: site.url("/feed.xml")``.
 
-    Bodies may contain ``{{BASE}}``, replaced by the server's base URL.
+    Bodies may contain ``{{BASE}}``, replaced by the server's base URL. For a
+    redirect status (301, 302, 307, 308) the body is the ``Location``.
     """
 
     def __init__(self, routes: dict[str, tuple[int, str, str | bytes]]):
@@ -29,6 +30,8 @@ class LoopbackSite:
                 if isinstance(body, str):
                     body = body.replace("{{BASE}}", site.base).encode("utf-8")
                 self.send_response(status)
+                if status in (301, 302, 307, 308):
+                    self.send_header("Location", body.decode("utf-8"))
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

@@ -129,3 +129,12 @@ def test_extract_and_translate_print_the_pinned_json(home):
 def test_a_missing_file_is_a_one_line_error(home):
     proc = samachar(home, "extract", "/nonexistent/page.html", "--json", expect=2)
     assert proc.stderr.startswith("error: /nonexistent/page.html") and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_second_run_on_the_same_home_refuses_to_overlap(home):
+    from samachar.runlock import run_lock
+
+    with run_lock(home):
+        proc = samachar(home, "run", "--once", expect=2)
+    assert "another samachar run is in progress" in proc.stderr and str(os.getpid()) in proc.stderr
+    samachar(home, "run", "--once")  # released: runs

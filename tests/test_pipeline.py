@@ -93,6 +93,17 @@ def test_one_bad_feed_or_page_never_stops_the_run_and_nothing_is_published_twice
     assert any('href="https://hillpost.example/council"' in b.html for b in roads_post.blocks)
 
 
+def test_a_permanently_moved_feed_is_followed_and_its_new_address_kept(tmp_path):
+    moved = {**routes(), "/old-feed.xml": (301, "text/plain", "{{BASE}}/feed.xml")}
+    with LoopbackSite(moved) as site:
+        pipeline = make_pipeline(tmp_path)
+        pipeline.store.sources.add(site.url("/old-feed.xml"), policy="full")
+        report = pipeline.poll()
+    assert report.new_entries == 2
+    [source] = pipeline.store.sources.list()
+    assert source.url == site.url("/feed.xml") and source.status == "ok"
+
+
 def test_an_interrupted_run_resumes_where_it_stopped(tmp_path):
     with LoopbackSite(routes()) as site:
         first = make_pipeline(tmp_path)

@@ -149,10 +149,13 @@ def cmd_source_export_opml(args, config: Config) -> int:
 # -- polling and runs -----------------------------------------------------------------------------
 
 def cmd_poll(args, config: Config) -> int:
+    from samachar.runlock import run_lock
+
     pipeline = _pipeline(config, args)
     if args.all:
         pipeline.store.sources.schedule_now()
-    report = pipeline.poll()
+    with run_lock(config.home):
+        report = pipeline.poll()
     print(f"polled {report.polled} sources: {report.new_entries} new entries, {report.poll_errors} errors")
     return 0
 
@@ -203,13 +206,16 @@ def cmd_entry_retry(args, config: Config) -> int:
 
 
 def cmd_run(args, config: Config) -> int:
+    from samachar.runlock import RunInProgress, run_lock
+
     pipeline = _pipeline(config, args)
     while True:
         try:
-            report = pipeline.run_once()
-            pipeline.build_site(config.site_dir)  # unchanged pages are not rewritten
+            with run_lock(config.home):
+                report = pipeline.run_once()
+                pipeline.build_site(config.site_dir)  # unchanged pages are not rewritten
         except Exception as exc:
-            if args.once:
+            if args.once or isinstance(exc, RunInProgress):
                 raise
             # A daemon survives a bad round (a locked database, a full disk): log, wait, go on.
             log.exception("run failed: %s; retrying at the next round", exc)

@@ -80,10 +80,13 @@ def run_demo(config: Config, *, build_only: bool = False, out: Path | None = Non
               "(import an en→hi model with 'samachar models import' for Hindi)")
     store = Store(config.db_url)
     pipeline = Pipeline(store, config, progress=Progress(enabled=not quiet), allow_private=True)
+    from samachar.runlock import run_lock
+
     samples = _start_samples(SampleServer)
     try:
         follow_samples(store, samples.base_url)
-        report = pipeline.run_once()
+        with run_lock(config.home):
+            report = pipeline.run_once()
         site_dir = out or config.site_dir
         pages = pipeline.build_site(site_dir)
         print(f"demo: {report.summary()}")
