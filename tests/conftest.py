@@ -5,3 +5,27 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
+
+import os  # noqa: E402
+
+# SAMACHAR_TEST_DATABASE_URL (e.g. postgresql+psycopg://…) runs the store and pipeline tests on
+# that database instead of a SQLite file, to keep the SQL portable; .ci/run sets it when it can
+# start a PostgreSQL server.
+TEST_DATABASE_URL = os.environ.get("SAMACHAR_TEST_DATABASE_URL")
+_cleared: set[str] = set()
+
+
+def database_url(tmp_path: Path) -> str:
+    """The database for one test: a SQLite file in ``tmp_path``, or the shared test database emptied."""
+    if not TEST_DATABASE_URL:
+        return f"sqlite:///{tmp_path / 'samachar.db'}"
+    if str(tmp_path) not in _cleared:
+        from sqlalchemy import create_engine, inspect
+
+        engine = create_engine(TEST_DATABASE_URL)
+        with engine.begin() as conn:
+            for table in inspect(conn).get_table_names():
+                conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{table}" CASCADE')
+        engine.dispose()
+        _cleared.add(str(tmp_path))
+    return TEST_DATABASE_URL

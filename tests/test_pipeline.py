@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 
+from conftest import database_url
 from loopback import LoopbackSite
 from samachar.config import Config, SiteConfig, TranslationConfig
 from samachar.pipeline import Pipeline
@@ -56,7 +57,7 @@ def routes():
 def make_pipeline(tmp_path, **translation) -> Pipeline:
     config = Config(home=tmp_path, site=SiteConfig(language="es", title="Noticias"),
                     translation=TranslationConfig(source_language="en", engines=["apertium"], **translation))
-    return Pipeline(Store(f"sqlite:///{tmp_path / 'samachar.db'}"), config, allow_private=True)
+    return Pipeline(Store(database_url(tmp_path)), config, allow_private=True)
 
 
 def test_one_bad_feed_or_page_never_stops_the_run_and_nothing_is_published_twice(tmp_path):

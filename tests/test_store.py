@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import inspect
 
+from conftest import database_url
 from samachar.model import Article, Block, FeedEntry, TranslatedArticle
 from samachar.store import Store
 from samachar.store.migrations import MIGRATIONS
@@ -23,7 +24,7 @@ class Ident:
 
 @pytest.fixture
 def store(tmp_path):
-    s = Store(f"sqlite:///{tmp_path / 'samachar.db'}")
+    s = Store(database_url(tmp_path))  # SQLite, or SAMACHAR_TEST_DATABASE_URL (PostgreSQL in CI)
     yield s
     s.close()
 

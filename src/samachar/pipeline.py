@@ -393,9 +393,17 @@ class Pipeline:
             index_articles(conn, articles)
 
     def search(self, query: str) -> list:
-        """Published articles matching ``query``, best first (the served site's /search)."""
+        """Published articles matching ``query``, best first (the served site's /search).
+
+        SQLite has a full-text index (FTS5); elsewhere, for now, every word must appear.
+        """
         from samachar.publish.search import search_ids
 
+        if self.store.engine.dialect.name != "sqlite":
+            words = query.casefold().split()
+            return [a for a in self.published_articles()
+                    if words and all(w in (a.title + " " + " ".join(b.text for b in a.blocks)).casefold()
+                                     for w in words)]
         with self.store.engine.connect() as conn:
             ids = search_ids(conn, query, self.config.site.language)
         by_id = {a.id: a for a in self.published_articles(entry_ids=ids)}
