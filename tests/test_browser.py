@@ -9,7 +9,6 @@ aborted and recorded. Set ``SAMACHAR_SCREENSHOTS=docs/screenshots`` to write
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -22,31 +21,19 @@ from lxml import html as lxml_html
 from samachar.config import SiteConfig
 from samachar.model import Block, Image, PublishedArticle
 from samachar.publish.site import build_site
+from site_data import loopback, samples, xss
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-DATA = Path(__file__).parent / "data" / "site"
 PLACEHOLDER_SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="1600" height="900" viewBox="0 0 16 9">'
     '<defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="#c9d6e8"/>'
     '<stop offset="1" stop-color="#7b93b5"/></linearGradient></defs><rect width="16" height="9" fill="url(#g)"/>'
     '<circle cx="12" cy="3" r="1.4" fill="#f4e3a1"/><path d="M0 9 L5 4 L9 7 L12 5 L16 9 Z" fill="#4d6584"/></svg>'
 ).encode()
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"site_data_{name}", DATA / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-samples = _load("samples")
-loopback = _load("loopback")
-xss = _load("xss_vectors")
 
 
 @pytest.fixture(scope="module")

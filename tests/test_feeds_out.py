@@ -9,13 +9,11 @@ with string ids and content, RFC 3339 dates, authors as objects).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from dataclasses import replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -24,24 +22,13 @@ from lxml import html as lxml_html
 
 from samachar.config import SiteConfig
 from samachar.publish.site import FEED_ITEMS, render_site
+from site_data import BASE, samples
 
-DATA = Path(__file__).parent / "data" / "site"
-BASE = "https://news.example.in/"
 NS = {"atom": "http://www.w3.org/2005/Atom", "dc": "http://purl.org/dc/elements/1.1/",
       "content": "http://purl.org/rss/1.0/modules/content/"}
 RFC822 = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
                     r"\d{4} \d{2}:\d{2}:\d{2} (GMT|[+-]\d{4})$")
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"site_data_{name}", DATA / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-samples = _load("samples")
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,8 @@ from samachar.config import Config, SiteConfig, TranslationConfig
 from samachar.pipeline import Pipeline
 from samachar.store import Store
 from samachar.translate.engines.apertium import ApertiumEngine
-from test_browser import Reader, assert_page_is_inert, browser, loopback, xss  # noqa: F401 (fixture)
+from site_data import loopback, xss
+from test_browser import Reader, assert_page_is_inert, browser  # noqa: F401 (browser is a fixture)
 
 if not ApertiumEngine().supports("en", "es"):
     pytest.skip("Apertium eng-spa is not installed", allow_module_level=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -16,19 +15,7 @@ from samachar.errors import ConfigError
 from samachar.model import Block, Image
 from samachar.publish import i18n
 from samachar.publish.site import SiteView, build_site, render_site, slugify
-
-DATA = Path(__file__).parent / "data" / "site"
-BASE = "https://news.example.in/"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"site_data_{name}", DATA / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-samples = _load("samples")
+from site_data import BASE, samples
 
 
 @pytest.fixture(scope="module")

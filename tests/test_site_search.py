@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from samachar.model import Block
 from samachar.publish.search import TABLE, index_articles, match_expression, remove_articles, search_ids
-
-DATA = Path(__file__).parent / "data" / "site"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"site_data_{name}", DATA / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-samples = _load("samples")
+from site_data import samples
 
 
 @pytest.fixture()

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 import urllib.error
 import urllib.request
 from dataclasses import replace
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -18,20 +16,7 @@ from samachar.config import SiteConfig
 from samachar.publish.search import index_articles, search_ids
 from samachar.publish.site import render_site
 from samachar.web.app import create_app
-
-DATA = Path(__file__).parent / "data" / "site"
-BASE = "https://news.example.in/"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"site_data_{name}", DATA / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-samples = _load("samples")
-loopback = _load("loopback")
+from site_data import BASE, loopback, samples
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
