@@ -1,6 +1,8 @@
 import sys
 from pathlib import Path
 
+import pytest
+
 # Test helpers (loopback servers, test engines) live beside the tests.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -29,3 +31,21 @@ def database_url(tmp_path: Path) -> str:
         engine.dispose()
         _cleared.add(str(tmp_path))
     return TEST_DATABASE_URL
+
+
+@pytest.fixture(scope="module")
+def articles():
+    """The site tests' sample Hindi articles (tests/data/site/samples.py)."""
+    from site_data import samples
+
+    return samples.sample_articles()
+
+
+@pytest.fixture(scope="module")
+def pages(articles):
+    """Every page of the sample site, rendered."""
+    from samachar.config import SiteConfig
+    from samachar.publish.site import render_site
+    from site_data import BASE
+
+    return render_site(articles, SiteConfig(base_url=BASE, per_page=3))

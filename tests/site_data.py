@@ -22,3 +22,4 @@ def _load(name: str):
 samples = _load("samples")
 loopback = _load("loopback")
 xss = _load("xss_vectors")
+

@@ -22,23 +22,13 @@ from lxml import html as lxml_html
 
 from samachar.config import SiteConfig
 from samachar.publish.site import FEED_ITEMS, render_site
-from site_data import BASE, samples
+from site_data import BASE
 
 NS = {"atom": "http://www.w3.org/2005/Atom", "dc": "http://purl.org/dc/elements/1.1/",
       "content": "http://purl.org/rss/1.0/modules/content/"}
 RFC822 = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
                     r"\d{4} \d{2}:\d{2}:\d{2} (GMT|[+-]\d{4})$")
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
-
-
-@pytest.fixture(scope="module")
-def articles():
-    return samples.sample_articles()
-
-
-@pytest.fixture(scope="module")
-def pages(articles):
-    return render_site(articles, SiteConfig(base_url=BASE, per_page=3))
 
 
 def absolute(url: str | None) -> bool:

@@ -18,16 +18,6 @@ from samachar.publish.site import SiteView, build_site, render_site, slugify
 from site_data import BASE, samples
 
 
-@pytest.fixture(scope="module")
-def articles():
-    return samples.sample_articles()
-
-
-@pytest.fixture(scope="module")
-def pages(articles):
-    return render_site(articles, SiteConfig(base_url=BASE, per_page=3))
-
-
 def doc(pages: dict[str, bytes], path: str):
     return lxml_html.fromstring(pages[path])
 
