@@ -138,3 +138,11 @@ def test_a_second_run_on_the_same_home_refuses_to_overlap(home):
         proc = samachar(home, "run", "--once", expect=2)
     assert "another samachar run is in progress" in proc.stderr and str(os.getpid()) in proc.stderr
     samachar(home, "run", "--once")  # released: runs
+
+
+def test_a_bad_config_value_is_a_one_line_error_that_names_the_key(home):
+    config = home / "samachar.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("hold_on_error = true", "batch_articles = 0"),
+                      encoding="utf-8")
+    proc = samachar(home, "run", "--once", expect=2)
+    assert "batch_articles = 0" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

@@ -188,6 +188,25 @@ def test_model_families_get_their_language_tokens(tmp_path, name, extra, layout,
     else:
         assert kwargs["target_prefix"] is None
 
+    # An overlong sentence is cut into runs that each keep the family's language tokens, cut at word starts.
+    limit = len(source_head) + len(source_tail) + 10
+    short = CTranslate2Engine(models, max_input_tokens=limit)
+    spy = recording(short)
+    text = SENTENCES[0] + " " + SENTENCES[2]
+    assert short.translate([text], "en", "hi")[0]
+    rows = [row for tokens, _ in spy.calls for row in tokens]
+    pieces = short.load(short.model_info("en", "hi")).source_sp.encode(text, out_type=str)
+    room = limit - len(source_head) - len(source_tail)
+    runs = short.split_overlong(pieces, room)
+    assert [p for run in runs for p in run] == pieces  # nothing lost or doubled at the cuts
+    assert sorted(rows) == sorted([*source_head, *run, *source_tail] for run in runs)
+    assert len(rows) > 2 and all(len(row) <= limit for row in rows)
+    for run, previous in zip(runs[1:], runs):
+        if not run[0].startswith("\u2581"):
+            # Cut inside a word only when no word started in the second half of the run before.
+            assert not any(p.startswith("\u2581") for p in previous[room // 2 + 1:])
+    assert sum(run[0].startswith("\u2581") for run in runs) > len(runs) // 2
+
 
 def test_model_id_changes_when_the_package_is_upgraded(tmp_path):
     folder = build_tiny_argos_package(tmp_path / "pkg", zipped=False)

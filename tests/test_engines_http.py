@@ -254,21 +254,31 @@ def test_libretranslate_unreachable_supports_nothing():
 # -- DeepL ----------------------------------------------------------------------------------------
 
 def test_deepl_request_shape_glossary_and_retry():
-    state = {"translate_calls": 0}
+    state = {"translate_calls": 0, "glossaries": []}
 
     def respond(method, path, headers, body):
         assert headers.get("authorization") == f"DeepL-Auth-Key {SECRET}"
+        if method == "GET":
+            if path.startswith("/v2/languages?type="):
+                codes = ["EN", "HI", "DE"] if path.endswith("source") else ["EN-GB", "EN-US", "HI", "PT-BR"]
+                return 200, {}, [{"language": c, "name": c} for c in codes]
+            assert path == "/v2/glossaries"
+            return 200, {}, {"glossaries": state["glossaries"]}
         assert method == "POST"
         if path == "/v2/glossaries":
             assert set(body) == {"name", "source_lang", "target_lang", "entries", "entries_format"}
             assert body["entries_format"] == "tsv" and body["entries"] == "Moscow\tमॉस्को"
             assert (body["source_lang"], body["target_lang"]) == ("en", "hi")
-            return 201, {}, {"glossary_id": "def3a26b-3e84-45b3-84ae-0c0aaf3525f7", "ready": True,
-                             "name": body["name"], "source_lang": "en", "target_lang": "hi", "entry_count": 1}
+            created = {"glossary_id": "def3a26b-3e84-45b3-84ae-0c0aaf3525f7", "ready": True,
+                       "name": body["name"], "source_lang": "en", "target_lang": "hi", "entry_count": 1}
+            state["glossaries"].append(created)
+            return 201, {}, created
         assert path == "/v2/translate"
         state["translate_calls"] += 1
         if state["translate_calls"] == 1:
             return 503, {"Retry-After": "0"}, {"message": "Service unavailable"}
+        if state["translate_calls"] == 2:
+            return 524, {"Retry-After": "0"}, {"message": "A timeout occurred"}  # a CDN in front of the API
         assert body["tag_handling"] == "xml" and body["target_lang"] == "HI" and body["source_lang"] == "EN"
         assert body["glossary_id"] == "def3a26b-3e84-45b3-84ae-0c0aaf3525f7"
         assert body["text"][0].endswith("<g1>Moscow</g1>, he said.")
@@ -278,12 +288,45 @@ def test_deepl_request_shape_glossary_and_retry():
 
     with StandIn(respond) as server:
         engine = DeepLEngine(SECRET, url=server.url)
-        out = engine.translate(SEGMENTS, "en", "hi", glossary={"Moscow": "मॉस्को"})
+        assert engine.supports("en", "hi") and engine.supports("en-IN", "pt-BR")
+        assert not engine.supports("en", "ta") and not engine.supports("ta", "en")
+        out = engine.translate(SEGMENTS, "en-IN", "hi", glossary={"Moscow": "मॉस्को"})
         again = engine.translate(SEGMENTS[:1], "en", "hi", glossary={"Moscow": "मॉस्को"})
+        later = DeepLEngine(SECRET, url=server.url)  # another process: finds the glossary by its name
+        assert later.translate(SEGMENTS[:1], "en", "hi", glossary={"Moscow": "मॉस्को"}) == out[:1]
     assert out[0].endswith("<g1>WOCSOM</g1>, EH DIAS.") and out[2] == "SECIRP ESOR 4% & LLEF."
     assert again == out[:1]
-    assert [r["path"] for r in server.requests].count("/v2/glossaries") == 1, "the glossary is created once"
+    posts = [r["path"] for r in server.requests if r["method"] == "POST"]
+    assert posts.count("/v2/glossaries") == 1, "the glossary is created once, on the account"
     assert SECRET not in repr(engine)
+
+
+def test_deepl_keeps_requests_under_its_byte_limit():
+    sizes = []
+
+    def respond(method, path, headers, body):
+        sizes.append(len(json.dumps(body, ensure_ascii=False).encode()))
+        return 200, {}, {"translations": [{"text": t} for t in body["text"]]}
+
+    hindi = "सरकार ने मंगलवार को किसानों के लिए एक नई योजना की घोषणा की। " * 20  # ~3 bytes a character
+    with StandIn(respond) as server:
+        out = DeepLEngine(SECRET, url=server.url, batch_bytes=20_000).translate([hindi] * 12, "hi", "en")
+    assert len(out) == 12 and len(sizes) > 1 and max(sizes) < 24_000
+
+
+def test_credentials_in_an_api_url_never_reach_errors_repr_or_memory_keys():
+    def respond(method, path, headers, body):
+        return 403, {}, {"error": "forbidden"}
+
+    with StandIn(respond) as server:
+        url = server.url.replace("http://", "http://bob:s3cret@")
+        libre = LibreTranslateEngine(url, max_retries=0)
+        with pytest.raises(TranslationError) as excinfo:
+            libre.translate(["Hello."], "en", "hi")
+        chat = OpenAIEngine("tiny-llm", base_url=url + "/v1", max_retries=0)
+    for text in (str(excinfo.value), repr(libre), libre.model, repr(chat)):
+        assert "s3cret" not in text and "bob" not in text, text
+    assert libre.model == "libretranslate@" + server.url.removeprefix("http://")
 
 
 def test_deepl_translates_without_glossary_when_the_pair_has_none():

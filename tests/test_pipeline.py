@@ -141,6 +141,49 @@ def test_qa_errors_hold_an_article_with_its_reason_until_approved(tmp_path):
     assert again.published == 1
 
 
+class CountingEngine(EchoEngine):
+    """Apertium behind a call log; refuses any call that holds a sentence about Solan when ``picky``."""
+
+    name = "counting"
+    calls: list[list[str]] = []
+    picky = False
+
+    def translate(self, segments, source, target):
+        type(self).calls.append(list(segments))
+        if self.picky and any("Solan" in s for s in segments):
+            raise RuntimeError("engine crashed on this input")
+        return ApertiumEngine().translate(segments, source, target)
+
+
+def test_articles_are_translated_together_and_one_that_breaks_the_engine_fails_alone(tmp_path, monkeypatch):
+    monkeypatch.setattr(CountingEngine, "calls", [])
+    monkeypatch.setattr(CountingEngine, "picky", True)
+    with LoopbackSite(routes()) as site:
+        pipeline = make_pipeline(tmp_path)
+        pipeline.engine_names = ["test_pipeline:CountingEngine"]
+        pipeline.store.sources.add(site.url("/feed.xml"), policy="full")
+        report = pipeline.run_once()
+        # One call for both articles; it fails, so each is tried alone: the road story goes through.
+        assert len(CountingEngine.calls) == 3
+        assert any("Solan" in s for s in CountingEngine.calls[0]) and any("Shimla" in s for s in CountingEngine.calls[0])
+        assert report.published == 1 and report.failed == 0
+        bridge = next(e for e in pipeline.store.entries.list() if e.title == "Bridge reopens in Solan")
+        assert bridge.state == "extracted" and "engine crashed on this input" in bridge.error  # retried later
+
+
+
+def test_batch_articles_sets_how_many_articles_share_engine_calls(tmp_path, monkeypatch):
+    for size, expected_calls in ((16, 1), (1, 2)):
+        monkeypatch.setattr(CountingEngine, "calls", [])
+        with LoopbackSite(routes()) as site:
+            (tmp_path / str(size)).mkdir()
+            pipeline = make_pipeline(tmp_path / str(size), batch_articles=size)
+            pipeline.engine_names = ["test_pipeline:CountingEngine"]
+            pipeline.store.sources.add(site.url("/feed.xml"), policy="full")
+            assert pipeline.run_once().published == 2
+        assert len(CountingEngine.calls) == expected_calls
+
+
 def test_a_deleted_entry_is_unpublished_and_never_imported_again(tmp_path):
     with LoopbackSite(routes()) as site:
         pipeline = make_pipeline(tmp_path)

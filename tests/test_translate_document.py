@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from samachar.model import Article, Block, Image
-from samachar.translate.document import translate_article
+from samachar.translate.document import translate_article, translate_articles
 from samachar.translate.engines.apertium import ApertiumEngine
 from samachar.translate.markup import TAG_RE
 from samachar.translate.memory import InMemoryTranslationMemory, MemoryKey, SqlTranslationMemory
@@ -216,3 +216,44 @@ def test_apertium_batch_equals_one_by_one():
     batch = engine.translate(segments, "en", "es")
     assert batch == [engine.translate([s], "en", "es")[0] for s in segments]
     assert "&" in batch[2] and "<g1>" in batch[2] and "<x2/>" in batch[2]
+
+
+def other_article() -> Article:
+    return Article(url="https://news.example/b", title="Kim said it", blocks=[
+        Block("paragraph", "The talks ended. Kim will stand with Moscow."),
+        Block("paragraph", 'The <a href="https://x.example/m">Moscow talks</a> ended.'),  # also in article()
+    ])
+
+
+def test_articles_share_one_engine_call_and_come_out_as_if_alone():
+    together = WordEngine()
+    batch = translate_articles([article(), other_article(), hindi_article()], together, "en", "es")
+    assert len(together.calls) == 1
+    sent = together.calls[0]
+    assert len(sent) == len(set(sent))  # a sentence in two articles is translated once
+    assert sent.count("The <g1>Moscow talks</g1> ended.") == 1
+    alone = [translate_article(a, WordEngine(), "en", "es") for a in (article(), other_article(), hindi_article())]
+    assert batch == alone
+
+
+def test_memory_and_names_stay_per_article_in_a_batch():
+    memory = InMemoryTranslationMemory()
+    engine = InconsistentHindiEngine()
+    first, second = translate_articles([hindi_article(), hindi_article()], engine, "en", "hi", memory=memory)
+    assert first == second
+    text = first.title + " ".join(b.html for b in first.blocks)
+    assert "मास्को" not in text and text.count("मॉस्को") == 4  # one rendering per name in each article
+    count = engine.count
+    again = translate_articles([hindi_article()], engine, "en", "hi", memory=memory)
+    assert engine.count == count and again[0].blocks == first.blocks  # all from memory
+
+
+def test_an_engine_that_reads_a_call_as_one_document_gets_one_article_per_call():
+    class DocumentEngine(WordEngine):
+        document_context = True
+
+    engine = DocumentEngine()
+    results = translate_articles([article(), other_article()], engine, "en", "es")
+    assert len(engine.calls) == 2
+    assert "The talks ended." not in engine.calls[0] and "The talks ended." in engine.calls[1]
+    assert results == [translate_article(a, WordEngine(), "en", "es") for a in (article(), other_article())]

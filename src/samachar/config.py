@@ -45,6 +45,7 @@ class TranslationConfig:
     source_language: str = "en"
     engines: list[str] = field(default_factory=lambda: ["auto"])  # fallback chain
     hold_on_error: bool = True  # error-level QA flags hold the article for review
+    batch_articles: int = 16  # articles whose sentences share engine calls (batching engines)
     options: dict[str, dict[str, Any]] = field(default_factory=dict)  # [translation.options.<engine>]
 
 
@@ -144,6 +145,9 @@ def load_config(home: Path | None = None) -> Config:
     )
     check_language(config.site.language)
     check_language(config.translation.source_language)
+    if config.translation.batch_articles < 1:
+        raise ConfigError(f"{path}: [translation] batch_articles = {config.translation.batch_articles}; "
+                          "use a whole number of at least 1")
     return config
 
 

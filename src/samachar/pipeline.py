@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -316,57 +317,89 @@ class Pipeline:
         return self._engines[key]
 
     def translate(self, article: Article, source: str, target: str) -> TranslatedArticle:
-        from samachar.translate.document import translate_article
+        return self.translate_many([article], source, target)[0]
+
+    def translate_many(self, articles: list[Article], source: str, target: str) -> list[TranslatedArticle]:
+        """Articles of one language pair, their new sentences sharing engine calls."""
+        from samachar.translate.document import translate_articles
         from samachar.translate.memory import SqlTranslationMemory
 
         if source == target:
-            return TranslatedArticle(title=article.title, blocks=article.blocks, source_lang=source,
-                                     target_lang=target, engine="none", summary=article.summary)
+            return [TranslatedArticle(title=a.title, blocks=a.blocks, source_lang=source, target_lang=target,
+                                      engine="none", summary=a.summary) for a in articles]
         engine = self.engine_for(source, target)
-        return translate_article(article, engine, source, target, memory=SqlTranslationMemory(self.store.engine),
-                                 glossary=self.store.glossary.terms(target) or None)
+        return translate_articles(articles, engine, source, target, memory=SqlTranslationMemory(self.store.engine),
+                                  glossary=self.store.glossary.terms(target) or None)
 
     def translate_pending(self, report: RunReport) -> None:
+        """Translate extracted entries, up to ``translation.batch_articles`` of one source language per batch."""
         target = self.config.site.language
+        size = self.config.translation.batch_articles
         now = datetime.now(timezone.utc)
         pending = [e for e in self.store.entries.in_state("extracted") if _ready(e, now)]
+        batches: dict[str, list[tuple[EntryRow, Article]]] = {}
         with self.progress.stage("Translating", len(pending)) as advance:
             for entry in pending:
-                advance(1)
                 article = self.store.articles.get(entry.id)
                 if article is None:
+                    advance(1)
                     log.warning("article lost entry_id=%d; extracting again", entry.id)
                     self.store.entries.set_state(entry.id, "fetched" if self.store.entries.page(entry.id) else "new")
                     continue
                 source = self.source_language(entry, article)
-                try:
-                    translated = self.translate(article, source, target)
-                except (PairNotInstalled, ConfigError) as exc:
-                    # Not the entry's fault: it waits, unchanged, until an engine is installed or configured.
-                    self.store.entries.set_state(entry.id, "extracted", error=one_line(exc))
-                    if one_line(exc) not in report.waiting:
-                        report.waiting.append(one_line(exc))
-                        log.warning("waiting for an engine: %s", one_line(exc))
-                    continue
-                except Exception as exc:  # an engine crash never stops the run
-                    reason = f"translation failed: {one_line(exc)}"
-                    log.warning("translate error entry_id=%d source_id=%s: %s", entry.id, entry.source_id, reason)
-                    if self.store.entries.record_error(entry.id, reason) >= MAX_ATTEMPTS:
-                        self._fail(entry, reason, report)
-                    continue
-                errors = [f for f in translated.flags if f.severity == "error"]
-                if errors and self.config.translation.hold_on_error:
-                    reason = "held for review: " + "; ".join(f"{f.check}: {f.message}" for f in errors[:3])
-                    if len(errors) > 3:
-                        reason += f" (+{len(errors) - 3} more)"
-                    self.store.translations.save(entry.id, translated, state="held", reason=reason)
-                    report.held += 1
-                    log.warning("held entry_id=%d source_id=%s flags=%d", entry.id, entry.source_id, len(errors))
-                else:
-                    self.store.translations.save(entry.id, translated, state="translated")
-                    report.translated += 1
-                    log.info("translated entry_id=%d source_id=%s engine=%s %s→%s flags=%d", entry.id,
-                             entry.source_id, translated.engine, source, target, len(translated.flags))
+                batch = batches.setdefault(source, [])
+                batch.append((entry, article))
+                if len(batch) >= size:
+                    self._translate_batch(batches.pop(source), source, target, report, advance)
+            for source, batch in batches.items():
+                self._translate_batch(batch, source, target, report, advance)
+
+    def _translate_batch(self, batch: list[tuple[EntryRow, Article]], source: str, target: str,
+                         report: RunReport, advance: Callable[[int], None]) -> None:
+        try:
+            results = self.translate_many([article for _, article in batch], source, target)
+        except (PairNotInstalled, ConfigError) as exc:
+            # Not the entries' fault: they wait, unchanged, until an engine is installed or configured.
+            for entry, _ in batch:
+                self.store.entries.set_state(entry.id, "extracted", error=one_line(exc))
+            advance(len(batch))
+            if one_line(exc) not in report.waiting:
+                report.waiting.append(one_line(exc))
+                log.warning("waiting for an engine: %s", one_line(exc))
+            return
+        except Exception as exc:  # an engine crash never stops the run
+            if len(batch) > 1:
+                # Find the article that breaks the engine: the others must not pay for it.
+                log.warning("batch of %d articles failed (%s); translating them one by one", len(batch), one_line(exc))
+                for item in batch:
+                    self._translate_batch([item], source, target, report, advance)
+                return
+            entry = batch[0][0]
+            reason = f"translation failed: {one_line(exc)}"
+            log.warning("translate error entry_id=%d source_id=%s: %s", entry.id, entry.source_id, reason)
+            if self.store.entries.record_error(entry.id, reason) >= MAX_ATTEMPTS:
+                self._fail(entry, reason, report)
+            advance(1)
+            return
+        for (entry, _), translated in zip(batch, results):
+            self._save_translation(entry, translated, source, target, report)
+            advance(1)
+
+    def _save_translation(self, entry: EntryRow, translated: TranslatedArticle, source: str, target: str,
+                          report: RunReport) -> None:
+        errors = [f for f in translated.flags if f.severity == "error"]
+        if errors and self.config.translation.hold_on_error:
+            reason = "held for review: " + "; ".join(f"{f.check}: {f.message}" for f in errors[:3])
+            if len(errors) > 3:
+                reason += f" (+{len(errors) - 3} more)"
+            self.store.translations.save(entry.id, translated, state="held", reason=reason)
+            report.held += 1
+            log.warning("held entry_id=%d source_id=%s flags=%d", entry.id, entry.source_id, len(errors))
+        else:
+            self.store.translations.save(entry.id, translated, state="translated")
+            report.translated += 1
+            log.info("translated entry_id=%d source_id=%s engine=%s %s→%s flags=%d", entry.id,
+                     entry.source_id, translated.engine, source, target, len(translated.flags))
 
     # -- publishing ------------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from samachar.errors import TranslationError
@@ -52,7 +53,13 @@ from samachar.translate.markup import (
     tagged_to_html,
 )
 from samachar.translate.memory import MemoryKey, TranslationMemory
-from samachar.translate.names import SegmentText, clean_rendering, enforce_glossary, enforce_names, find_names
+from samachar.translate.names import (
+    SegmentText,
+    clean_rendering,
+    enforce_glossary,
+    enforce_names,
+    find_names,
+)
 from samachar.translate.qa import check_segment
 from samachar.translate.segment import sentence_spans
 
@@ -276,6 +283,40 @@ def _model_of(engine: Engine, source: str, target: str) -> str:
     return str((model_for(source, target) if callable(model_for) else getattr(engine, "model", "")) or "")
 
 
+@dataclass
+class _ArticleWork:
+    """One article cut into units and sentences, with the names and terms to translate on their own."""
+
+    article: Article
+    units: list[_Unit] = field(default_factory=list)
+    segments: list[_Segment] = field(default_factory=list)
+    title_unit: int | None = None
+    summary_unit: int | None = None
+    block_units: list[int | None] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    terms: list[str] = field(default_factory=list)  # glossary terms found in the article
+    lookups: list[str] = field(default_factory=list)  # names and terms, each translated alone too
+
+
+def _prepare(article: Article, source: str, glossary: dict[str, str]) -> _ArticleWork:
+    """Cut the title, summary and blocks into tagged sentences; find names and glossary terms."""
+    work = _ArticleWork(article)
+    work.title_unit = _add_unit(work.units, work.segments, None, Tagged(_plain_title(article.title)), source)
+    if article.summary:
+        work.summary_unit = _add_unit(work.units, work.segments, None, _summary_tagged(article.summary), source)
+    for i, block in enumerate(article.blocks):
+        if block.kind == "preformatted" or not block.html.strip():
+            work.block_units.append(None)
+            continue
+        work.block_units.append(_add_unit(work.units, work.segments, i, html_to_tagged(block.html), source))
+    plains = [s.plain for s in work.segments]
+    work.names = find_names(plains) if _cased(source) else []
+    article_text = "\n".join(plains)
+    work.terms = [t for t in glossary if re.search(r"(?<!\w)" + re.escape(t) + r"(?!\w)", article_text, re.IGNORECASE)]
+    work.lookups = list(dict.fromkeys(work.names + work.terms))
+    return work
+
+
 def translate_article(
     article: Article,
     engine: Engine,
@@ -286,20 +327,32 @@ def translate_article(
     glossary: dict[str, str] | None = None,
 ) -> TranslatedArticle:
     """The article in ``target``: same blocks in the same order, with QA flags."""
-    glossary = dict(glossary or {})
-    units: list[_Unit] = []
-    segments: list[_Segment] = []
-    title_unit = _add_unit(units, segments, None, Tagged(_plain_title(article.title)), source)
-    summary_unit = None
-    if article.summary:
-        summary_unit = _add_unit(units, segments, None, _summary_tagged(article.summary), source)
-    block_units: list[int | None] = []
-    for i, block in enumerate(article.blocks):
-        if block.kind == "preformatted" or not block.html.strip():
-            block_units.append(None)
-            continue
-        block_units.append(_add_unit(units, segments, i, html_to_tagged(block.html), source))
+    return translate_articles([article], engine, source, target, memory=memory, glossary=glossary)[0]
 
+
+def translate_articles(
+    articles: Sequence[Article],
+    engine: Engine,
+    source: str,
+    target: str,
+    *,
+    memory: TranslationMemory | None = None,
+    glossary: dict[str, str] | None = None,
+) -> list[TranslatedArticle]:
+    """Several articles in ``target``, their new sentences sent to the engine together.
+
+    A batching engine (CTranslate2, Apertium, the HTTP APIs) does more per call
+    when it gets many articles' sentences at once, and a sentence shared by two
+    articles is translated once. An engine that reads its input as one document
+    (``document_context = True``, the LLM engine) still gets one article per
+    call, so one story's context never leaks into another's. Each article is
+    checked and assembled on its own, exactly as if it had been translated alone.
+    """
+    if len(articles) > 1 and getattr(engine, "document_context", False):
+        return [translate_articles([a], engine, source, target, memory=memory, glossary=glossary)[0]
+                for a in articles]
+    glossary = dict(glossary or {})
+    works = [_prepare(article, source, glossary) for article in articles]
     tag_aware = getattr(engine, "tag_aware", True)
     # Memory keys name the engine that made a translation: a chain's members each have their own.
     members = engine.engines if isinstance(engine, FallbackEngine) else [engine]
@@ -308,15 +361,9 @@ def translate_article(
     def key(made_by: str, text: str) -> MemoryKey:
         return MemoryKey(made_by, models.get(made_by, ""), source, target, text)
 
-    # Names and glossary terms are translated on their own too, for the name pass.
-    plains = [s.plain for s in segments]
-    names = find_names(plains) if _cased(source) else []
-    article_text = "\n".join(plains)
-    terms = [t for t in glossary if re.search(r"(?<!\w)" + re.escape(t) + r"(?!\w)", article_text, re.I)]
-    lookups = list(dict.fromkeys(names + terms))
-
-    unique_sources = list(dict.fromkeys(s.source for s in segments))
+    unique_sources = list(dict.fromkeys(s.source for w in works for s in w.segments))
     segment_texts = set(unique_sources)
+    lookups = list(dict.fromkeys(t for w in works for t in w.lookups))
     translated: dict[str, str] = {}
     made_by_text: dict[str, str] = {}
     if memory is not None:
@@ -327,9 +374,9 @@ def translate_article(
             translated[k.source_text] = hits[k]
             made_by_text[k.source_text] = k.engine
 
-    pending = [t for t in unique_sources + lookups if t not in translated]
+    pending = [t for t in dict.fromkeys(unique_sources + lookups) if t not in translated]
     plans, requests = _plan_requests(pending, tag_aware)
-    terms_glossary = _glossary_for(glossary, terms)
+    terms_glossary = _glossary_for(glossary, list(dict.fromkeys(t for w in works for t in w.terms)))
     outputs, made_by = _call_engine(engine, requests, source, target, terms_glossary) if requests else ([], [])
     fresh = _answers(plans, outputs, made_by, segment_texts, source, target)
 
@@ -341,9 +388,37 @@ def translate_article(
     for text, answer in fresh.items():
         translated[text] = answer.text
         made_by_text[text] = answer.engine
+    storable: dict[MemoryKey, str] = {}
+    results = []
+    for work in works:
+        result, sound = _finish(work, glossary, translated, made_by_text, fresh, source, target, engine, members)
+        results.append(result)
+        storable.update((key(fresh[text].engine, text), fresh[text].text) for text in sound)
+    for text in lookups:
+        if text in fresh:
+            storable[key(fresh[text].engine, text)] = fresh[text].text
+    if memory is not None and storable:
+        memory.put_many(storable)
+    return results
+
+
+def _finish(
+    work: _ArticleWork,
+    glossary: dict[str, str],
+    translated: dict[str, str],
+    made_by_text: dict[str, str],
+    fresh: dict[str, _Answer],
+    source: str,
+    target: str,
+    engine: Engine,
+    members: list[Engine],
+) -> tuple[TranslatedArticle, list[str]]:
+    """One article put back together from the translations, with its flags; and which of its
+    fresh sentences are sound enough (no QA error) for the translation memory."""
+    segments, units, article = work.segments, work.units, work.article
     remembered_flags: dict[str, list[Flag]] = {}
     flags: list[Flag] = []
-    storable: dict[MemoryKey, str] = {}
+    sound: list[str] = []
     for seg in segments:
         seg.target = translated[seg.source]
         answer = fresh.get(seg.source)
@@ -360,44 +435,41 @@ def translate_article(
                 )
             seg_flags = answer.flags
             if not answer.has_errors:
-                storable[key(answer.engine, seg.source)] = answer.text
+                sound.append(seg.source)
         flags.extend(replace(f, block=block) for f in seg_flags)
-    for text in lookups:
-        if text in fresh:
-            storable[key(fresh[text].engine, text)] = fresh[text].text
-    if memory is not None and storable:
-        memory.put_many(storable)
 
     # One rendering per name; glossary terms enforced.
     views = [SegmentText(s.plain, s.target, units[s.unit].block) for s in segments]
-    isolated = {t: clean_rendering(strip_tags(translated[t])) for t in lookups if t in translated}
+    isolated = {t: clean_rendering(strip_tags(translated[t])) for t in work.lookups if t in translated}
     flags.extend(enforce_glossary(views, glossary, isolated))
-    flags.extend(enforce_names(views, names, isolated, glossary))
+    flags.extend(enforce_names(views, work.names, isolated, glossary))
     for seg, view in zip(segments, views):
         seg.target = view.target
 
-    title = strip_tags(_assemble(units[title_unit], segments)) if title_unit is not None else ""
+    title = strip_tags(_assemble(units[work.title_unit], segments)) if work.title_unit is not None else ""
     summary = None
-    if summary_unit is not None:
-        summary_tagged = _assemble(units[summary_unit], segments)
-        unit = units[summary_unit]
+    if work.summary_unit is not None:
+        summary_tagged = _assemble(units[work.summary_unit], segments)
+        unit = units[work.summary_unit]
         summary = tagged_to_html(summary_tagged, unit.tagged.tags) if unit.tagged.tags else strip_tags(summary_tagged)
     blocks: list[Block] = []
-    for block, unit_index in zip(article.blocks, block_units):
+    for block, unit_index in zip(article.blocks, work.block_units):
         if unit_index is None:
             blocks.append(replace(block))
             continue
         unit = units[unit_index]
         blocks.append(replace(block, html=tagged_to_html(_assemble(unit, segments), unit.tagged.tags)))
-    return TranslatedArticle(
+    used = {made_by_text[t] for t in [s.source for s in segments] + work.lookups if t in made_by_text}
+    result = TranslatedArticle(
         title=title or article.title,
         blocks=blocks,
         source_lang=source,
         target_lang=target,
-        engine=_engines_used(engine, members, set(made_by_text.values())),
+        engine=_engines_used(engine, members, used),
         flags=flags,
         summary=summary,
     )
+    return result, sound
 
 
 def _chain_position(name: str, members: list[Engine]) -> int:

@@ -25,6 +25,11 @@ Optional attributes an engine may have:
 ``tag_aware = False``
     the engine's output text changes when markup is present; samachar then
     translates the plain text too and projects the tags onto it.
+``document_context = True``
+    the engine reads one call's segments as one document (an LLM that sees
+    neighbouring sentences); samachar then never mixes two articles in a
+    call. Without it, sentences of several articles share calls, which is
+    what makes batching engines (CTranslate2, HTTP APIs) fast.
 ``deterministic = True``
     the same input always gets the same answer; samachar does not re-send a
     segment its QA rejected to this engine (a fallback chain may still pass it

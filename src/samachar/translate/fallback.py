@@ -43,6 +43,7 @@ class FallbackEngine:
         self.engines = list(engines)
         self.name = "+".join(e.name for e in self.engines)
         self.tag_aware = all(getattr(e, "tag_aware", True) for e in self.engines)
+        self.document_context = any(getattr(e, "document_context", False) for e in self.engines)
         self.supports_glossary = any(getattr(e, "supports_glossary", False) for e in self.engines)
         self.last_engines: list[str] = []
         self._last: tuple[list[str], str, str, dict[str, str] | None] | None = None

@@ -166,17 +166,36 @@ class CTranslate2Engine:
 
     def source_tokens(self, loaded: LoadedModel, text: str, source: str, target: str) -> list[str]:
         """Tokens for one segment, with the language tags the model family expects."""
-        pieces = loaded.source_sp.encode(text, out_type=str)
-        kind = loaded.info.kind
+        head, tail = self.source_frame(loaded.info, source, target)
+        return [*head, *loaded.source_sp.encode(text, out_type=str), *tail]
+
+    def source_frame(self, info: InstalledModel, source: str, target: str) -> tuple[list[str], list[str]]:
+        """The tokens a model family wants before and after a segment's pieces."""
+        kind = info.kind
         if kind == "nllb":
-            return [FLORES.get(source, source), *pieces, "</s>"]
+            return [FLORES.get(source, source)], ["</s>"]
         if kind == "m2m100":
-            return [m2m_token(source), *pieces, "</s>"]
+            return [m2m_token(source)], ["</s>"]
         if kind == "indictrans2":
-            return [FLORES.get(source, source), FLORES.get(target, target), *pieces]
-        if kind == "marian" and loaded.info.extra.get("multi_target"):
-            return [marian_target_token(target), *pieces]
-        return pieces
+            return [FLORES.get(source, source), FLORES.get(target, target)], []
+        if kind == "marian" and info.extra.get("multi_target"):
+            return [marian_target_token(target)], []
+        return [], []
+
+    def split_overlong(self, pieces: list[str], room: int) -> list[list[str]]:
+        """Pieces of an overlong "sentence" cut into runs of at most ``room``, at word starts where possible."""
+        runs: list[list[str]] = []
+        start = 0
+        while len(pieces) - start > room:
+            cut = start + room
+            # Back up to the start of a word (a piece beginning with ▁), unless the word is longer than half a run.
+            word_start = next((j for j in range(cut, start + room // 2, -1) if pieces[j].startswith("\u2581")), None)
+            if word_start is not None:
+                cut = word_start
+            runs.append(pieces[start:cut])
+            start = cut
+        runs.append(pieces[start:])
+        return runs
 
     def target_prefix(self, info: InstalledModel, target: str) -> list[str]:
         if info.kind == "nllb":
@@ -213,22 +232,18 @@ class CTranslate2Engine:
                                    f"install one with 'samachar models install {source} {target}' "
                                    "or 'samachar models import PACKAGE'")
         loaded = self.load(info)
+        head, tail = self.source_frame(info, source, target)
+        room = max(1, self.max_input_tokens - len(head) - len(tail))
         results = [""] * len(segments)
-        pending: list[int] = []
-        tokens: list[list[str]] = []
+        # Overlong "sentences" are cut into runs the model can take, each with the language tokens, and joined again.
+        pieces: list[tuple[int, list[str]]] = []
         for i, segment in enumerate(segments):
             text = unicodedata.normalize("NFC", " ".join(segment.split()))
             if not text:
                 results[i] = segment
                 continue
-            pending.append(i)
-            tokens.append(self.source_tokens(loaded, text, source, target))
-        # Overlong "sentences" are cut into pieces the model can take and joined again.
-        pieces: list[tuple[int, list[str]]] = []
-        for i, toks in zip(pending, tokens):
-            step = self.max_input_tokens
-            for start in range(0, len(toks), step):
-                pieces.append((i, toks[start:start + step]))
+            for run in self.split_overlong(loaded.source_sp.encode(text, out_type=str), room):
+                pieces.append((i, [*head, *run, *tail]))
         outputs = self.translate_tokens(loaded, [p[1] for p in pieces], target)
         joined: dict[int, list[str]] = {}
         for (i, _), text in zip(pieces, outputs):

@@ -2,8 +2,12 @@
 
 The ``<g1>``/``<x1/>`` tags are valid XML, so they go as they are and DeepL
 moves them with the words they wrap. A samachar glossary becomes a DeepL
-glossary (``POST /v2/glossaries``, TSV entries), created once per distinct
-content and reused; pairs DeepL has no glossaries for translate without one.
+glossary (``POST /v2/glossaries``, TSV entries), named after a digest of its
+content: created once, and found again by name (``GET /v2/glossaries``) by
+later processes instead of piling up against the account's limit; pairs DeepL
+has no glossaries for translate without one. ``supports`` asks
+``GET /v2/languages`` which pairs exist. Requests stay under DeepL's 128 KiB
+body limit counted in bytes (a Devanagari character is three).
 ``DEEPL_API_KEY`` configures it; keys ending in ``:fx`` use the free endpoint.
 """
 
@@ -14,7 +18,7 @@ import logging
 import os
 
 from samachar.errors import ConfigError, TranslationError
-from samachar.translate.engines.http_api import ApiStatusError, JsonApi, batches_by_size
+from samachar.translate.engines.http_api import ApiStatusError, JsonApi, batches_by_size, utf8_bytes
 from samachar.translate.engines.tag_markup import from_xml, to_xml
 
 log = logging.getLogger(__name__)
@@ -31,7 +35,7 @@ class DeepLEngine:
     supports_glossary = True
 
     def __init__(self, api_key: str | None = None, *, url: str | None = None, timeout: float = 60.0,
-                 max_retries: int = 4, formality: str | None = None, batch_chars: int = 60000,
+                 max_retries: int = 4, formality: str | None = None, batch_bytes: int = 100_000,
                  backoff: float = 1.0):
         key = api_key if api_key is not None else os.environ.get("DEEPL_API_KEY", "")
         self._has_key = bool(key)
@@ -40,8 +44,10 @@ class DeepLEngine:
         self.api = JsonApi(self.url, headers={"Authorization": f"DeepL-Auth-Key {key}"} if key else {},
                            timeout=timeout, max_retries=max_retries, backoff=backoff)
         self.formality = formality
-        self.batch_chars = batch_chars  # the request body must stay under 128 KiB
+        self.batch_bytes = batch_bytes  # the request body must stay under 128 KiB
         self._glossaries: dict[str, str | None] = {}
+        self._existing: dict[str, str] | None = None  # glossary name → id on the account
+        self._languages: tuple[set[str], set[str]] | None = None
 
     def __repr__(self) -> str:
         return f"DeepLEngine(url={self.url!r})"
@@ -49,7 +55,33 @@ class DeepLEngine:
     model = "deepl"
 
     def supports(self, source: str, target: str) -> bool:
-        return self._has_key and source != target
+        """Asks ``GET /v2/languages`` (source and target lists) once; unreachable means no."""
+        if not self._has_key or source == target:
+            return False
+        if self._languages is None:
+            try:
+                listed = [self.api.get(f"v2/languages?type={kind}") for kind in ("source", "target")]
+            except TranslationError as exc:
+                log.warning("deepl: cannot list languages: %s", exc)
+                return False
+            self._languages = tuple(  # type: ignore[assignment]
+                {_base(entry.get("language", "")) for entry in listing or () if isinstance(entry, dict)}
+                for listing in listed)
+        sources, targets = self._languages  # type: ignore[misc]
+        return _base(source) in sources and _base(target) in targets
+
+    def _glossary_on_account(self, name: str) -> str | None:
+        if self._existing is None:
+            self._existing = {}
+            try:
+                listing = self.api.get("v2/glossaries")
+            except ApiStatusError as exc:
+                log.info("deepl: cannot list glossaries (%s); creating", exc.status)
+                listing = None
+            for entry in (listing or {}).get("glossaries", []) if isinstance(listing, dict) else []:
+                if isinstance(entry, dict) and entry.get("ready", True) and entry.get("glossary_id"):
+                    self._existing[str(entry.get("name"))] = entry["glossary_id"]
+        return self._existing.get(name)
 
     def glossary_id(self, glossary: dict[str, str], source: str, target: str) -> str | None:
         """A DeepL glossary with these entries, created on first use; None where the pair has none."""
@@ -57,11 +89,15 @@ class DeepLEngine:
                             if k.strip() and v.strip() and "\t" not in k + v and "\n" not in k + v)
         if not entries:
             return None
+        source, target = _base(source), _base(target)
         digest = hashlib.sha256(f"{source}|{target}|{entries}".encode()).hexdigest()[:16]
+        name = f"samachar-{source}-{target}-{digest}"
+        if digest not in self._glossaries and (existing := self._glossary_on_account(name)):
+            self._glossaries[digest] = existing
         if digest not in self._glossaries:
             try:
                 answer = self.api.post("v2/glossaries", {
-                    "name": f"samachar-{source}-{target}-{digest}", "source_lang": source, "target_lang": target,
+                    "name": name, "source_lang": source, "target_lang": target,
                     "entries": entries, "entries_format": "tsv"})
                 self._glossaries[digest] = answer.get("glossary_id")
             except ApiStatusError as exc:
@@ -79,8 +115,8 @@ class DeepLEngine:
             raise ConfigError("deepl engine: no API key; set DEEPL_API_KEY")
         glossary_id = self.glossary_id(glossary, source, target) if glossary else None
         out: list[str] = []
-        for batch in batches_by_size(segments, self.batch_chars, max_items=50):
-            body: dict = {"text": [to_xml(s) for s in batch], "source_lang": source.upper(),
+        for batch in batches_by_size(segments, self.batch_bytes, max_items=50, measure=utf8_bytes):
+            body: dict = {"text": [to_xml(s) for s in batch], "source_lang": _base(source).upper(),
                           "target_lang": TARGET_VARIANTS.get(target, target.upper()), "tag_handling": "xml"}
             if glossary_id:
                 body["glossary_id"] = glossary_id
@@ -92,3 +128,8 @@ class DeepLEngine:
                 raise TranslationError(f"deepl: expected {len(batch)} translations in the answer")
             out.extend(from_xml(t.get("text", "")) for t in translations)
         return out
+
+
+def _base(code: str) -> str:
+    """``pt-BR``/``PT-BR``/``pt`` → ``pt``: DeepL takes variants only for some targets, never for sources."""
+    return code.replace("_", "-").split("-")[0].lower()

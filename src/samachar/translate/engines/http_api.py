@@ -26,7 +26,29 @@ from samachar.retry_after import parse_retry_after
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+RETRY_STATUSES = frozenset({408, 425, 429})
+PERMANENT_SERVER_STATUSES = frozenset({501, 505})  # "not implemented", "HTTP version": waiting will not help
+
+
+def is_retryable(status: int) -> bool:
+    """Worth another try after a wait: timeouts, rate limits and any 5xx but the permanent ones
+    (gateways and CDNs answer 520–530 for a back end that is down for a while)."""
+    return status in RETRY_STATUSES or (500 <= status < 600 and status not in PERMANENT_SERVER_STATUSES)
+
+
+def public_host(url: str) -> str:
+    """``host[:port]`` of ``url`` without any ``user:password@``: safe for logs, errors and memory keys."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def public_url(url: str) -> str:
+    """``url`` without credentials or query string (where API keys sometimes travel)."""
+    parts = urllib.parse.urlsplit(url)
+    return parts._replace(netloc=public_host(url), query="", fragment="").geturl()
 
 
 class ApiStatusError(TranslationError):
@@ -93,7 +115,7 @@ class JsonApi:
             else:
                 data = json.dumps(body, ensure_ascii=False).encode("utf-8")
                 all_headers["Content-Type"] = "application/json"
-        where = f"{method} {urllib.parse.urlsplit(url)._replace(query='').geturl()}"
+        where = f"{method} {public_url(url)}"
         attempt = 0
         while True:
             request = urllib.request.Request(url, data=data, method=method, headers=all_headers)
@@ -104,7 +126,7 @@ class JsonApi:
                     return json.loads(raw.decode("utf-8")) if raw.strip() else None
             except urllib.error.HTTPError as exc:
                 text = exc.read().decode("utf-8", "replace")[:500]
-                if exc.code not in RETRY_STATUSES or attempt >= self.max_retries:
+                if not is_retryable(exc.code) or attempt >= self.max_retries:
                     raise ApiStatusError(f"{where} answered {exc.code}: {_one_line(text)}", exc.code, text) from None
                 wait = parse_retry_after(exc.headers.get("Retry-After"))
                 reason = f"status {exc.code}"
@@ -126,17 +148,27 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())[:200]
 
 
-def batches_by_size(segments: list[str], max_chars: int, max_items: int = 1000) -> list[list[str]]:
-    """Consecutive segments grouped under a character and an item limit (API request caps)."""
+def batches_by_size(segments: list[str], max_size: int, max_items: int = 1000,
+                    measure: Callable[[str], int] = len) -> list[list[str]]:
+    """Consecutive segments grouped under a size and an item limit (API request caps).
+
+    ``measure`` is how the API counts: characters by default; ``utf8_bytes`` where the cap is on
+    the request body (Devanagari takes three bytes a character).
+    """
     batches: list[list[str]] = []
     current: list[str] = []
     size = 0
     for segment in segments:
-        if current and (size + len(segment) > max_chars or len(current) >= max_items):
+        cost = measure(segment)
+        if current and (size + cost > max_size or len(current) >= max_items):
             batches.append(current)
             current, size = [], 0
         current.append(segment)
-        size += len(segment)
+        size += cost
     if current:
         batches.append(current)
     return batches
+
+
+def utf8_bytes(text: str) -> int:
+    return len(text.encode("utf-8"))

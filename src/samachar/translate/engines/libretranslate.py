@@ -8,10 +8,9 @@ Segments go as one list in ``q`` (LibreTranslate answers with a list in
 from __future__ import annotations
 
 import os
-import urllib.parse
 
 from samachar.errors import TranslationError
-from samachar.translate.engines.http_api import JsonApi, batches_by_size
+from samachar.translate.engines.http_api import JsonApi, batches_by_size, public_host
 from samachar.translate.engines.tag_markup import from_html, to_html
 
 DEFAULT_URL = "http://127.0.0.1:5000"
@@ -31,11 +30,11 @@ class LibreTranslateEngine:
         self._languages: dict[str, set[str]] | None = None
 
     def __repr__(self) -> str:
-        return f"LibreTranslateEngine(host={urllib.parse.urlsplit(self.url).netloc!r})"
+        return f"LibreTranslateEngine(host={public_host(self.url)!r})"
 
     @property
     def model(self) -> str:
-        return f"libretranslate@{urllib.parse.urlsplit(self.url).netloc}"
+        return f"libretranslate@{public_host(self.url)}"
 
     def supports(self, source: str, target: str) -> bool:
         """Asks ``GET /languages`` once; an unreachable server supports nothing."""

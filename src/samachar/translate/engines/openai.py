@@ -24,11 +24,10 @@ from __future__ import annotations
 import logging
 import os
 import re
-import urllib.parse
 from typing import Any
 
 from samachar.errors import ConfigError, TranslationError
-from samachar.translate.engines.http_api import JsonApi
+from samachar.translate.engines.http_api import JsonApi, public_host
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +69,7 @@ class OpenAIEngine:
     name = "openai"
     supports_glossary = True
     tag_aware = True  # the model is told to keep the tags in place; samachar repairs slips
+    document_context = True  # a window is read as one text: never mix two articles in it
 
     def __init__(self, model: str | None = None, *, base_url: str | None = None, api_key: str | None = None,
                  temperature: float = 0.0, timeout: float = 120.0, max_retries: int = 4,
@@ -89,8 +89,7 @@ class OpenAIEngine:
         self.requests = 0  # chat requests sent (answers received), for tests and logs
 
     def __repr__(self) -> str:
-        host = urllib.parse.urlsplit(self.base_url).netloc
-        return f"OpenAIEngine(model={self.model!r}, host={host!r})"
+        return f"OpenAIEngine(model={self.model!r}, host={public_host(self.base_url)!r})"
 
     def supports(self, source: str, target: str) -> bool:
         return bool(self.model) and source != target
