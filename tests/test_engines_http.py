@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import pytest
 
-from samachar.errors import TranslationError
+from samachar.errors import ConfigError, TranslationError
 from samachar.translate.engines.deepl import DeepLEngine
 from samachar.translate.engines.google import GoogleTranslateEngine
 from samachar.translate.engines.http_api import parse_retry_after
@@ -181,6 +181,34 @@ def test_openai_reasks_then_splits_when_numbers_do_not_match(monkeypatch):
     systems = [r["body"]["messages"][0]["content"] for r in server.requests]
     assert "missing: 3" in systems[1], "the re-ask says what was missing"
     assert len(server.requests) > 2, "after the re-ask the window was split"
+
+
+def test_openai_asks_again_when_lines_carry_the_wrong_segments(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+
+    def answer(system, user, call):
+        lines = translate_numbered(user).splitlines()
+        if call == 1:  # content shifted: line [1] holds segment 2's translation and [2] holds segment 1's
+            lines[0], lines[1] = "[1]" + lines[1][3:], "[2]" + lines[0][3:]
+        return "\n".join(lines), "stop"
+
+    with chat_server(answer, first_429=False) as server:
+        engine = OpenAIEngine("tiny-llm", base_url=server.url + "/v1")
+        out = engine.translate(SEGMENTS, "en", "hi")
+    assert out == [fake_translation(s) for s in SEGMENTS]
+    assert len(server.requests) == 2
+    assert "lines 1, 2 did not translate the segment with the same number" in \
+        server.requests[1]["body"]["messages"][0]["content"]
+
+
+def test_numbers_survive_scripts_and_grouping_and_budgets_allow_for_the_script():
+    from samachar.translate.engines.openai import misfits, numbers_in, output_budget
+
+    assert numbers_in("१२,००,००० रुपये और 4.5%") == numbers_in("Rs 1,200,000 and 4.5%") == ["1200000", "45"]
+    assert misfits(["<g1>Kim</g1> met 3 envoys.", "Prices rose 4%."],
+                   ["<g1>किम</g1> ने ३ दूतों से मुलाकात की।", "दाम बढ़े।"]) == [2]
+    text = "The monsoon brought 12 cm of rain to Shimla on Tuesday." * 10
+    assert output_budget(text, "hi") > 2 * output_budget(text, "es")
 
 
 def test_openai_windows_and_truncated_answers(monkeypatch):
@@ -374,3 +402,32 @@ def test_google_v3_request_shape_with_glossary():
     assert out[1].endswith("<x3/>") and out[2] == "SECIRP ESOR 4% & LLEF."
     assert SECRET not in repr(engine)
     assert not GoogleTranslateEngine("", access_token="").supports("en", "hi")
+
+
+def test_google_gets_a_new_token_from_the_token_command_when_one_expires(tmp_path):
+    import sys
+
+    counter = tmp_path / "tokens-issued"
+    script = tmp_path / "print_token.py"
+    script.write_text(  # first an expired token, then a good one, as `gcloud auth print-access-token` would
+        "import pathlib, sys\n"
+        f"p = pathlib.Path({str(counter)!r})\n"
+        "n = int(p.read_text()) if p.exists() else 0\n"
+        "p.write_text(str(n + 1))\n"
+        f"print('expired-token' if n == 0 else {SECRET!r})\n")
+
+    def respond(method, path, headers, body):
+        if headers.get("authorization") != f"Bearer {SECRET}":
+            return 401, {}, {"error": {"code": 401, "status": "UNAUTHENTICATED"}}
+        return 200, {}, {"translations": [{"translatedText": fake_translation(c)} for c in body["contents"]]}
+
+    with StandIn(respond) as server:
+        engine = GoogleTranslateEngine("news-site", access_token="", url=server.url,
+                                       token_command=f"{sys.executable} {script}")
+        assert engine.supports("en", "hi")
+        out = engine.translate(SEGMENTS[:1], "en", "hi")
+    assert out == [fake_translation(SEGMENTS[0])]
+    assert counter.read_text() == "2" and len(server.requests) == 2
+    assert SECRET not in repr(engine)
+    with pytest.raises(ConfigError, match="region"):
+        GoogleTranslateEngine("news-site", glossary="names", access_token=SECRET)

@@ -7,16 +7,21 @@ name it with ``glossary`` (its ID, or the full ``projects/…/glossaries/…``
 name). Glossaries live in a region, so ``location`` must match (e.g.
 ``us-central1``). Configuration: ``GOOGLE_CLOUD_PROJECT``,
 ``GOOGLE_TRANSLATE_LOCATION`` (default ``global``), ``GOOGLE_TRANSLATE_GLOSSARY``
-and an OAuth access token in ``GOOGLE_ACCESS_TOKEN`` (``gcloud auth
-print-access-token``).
+and an OAuth access token: ``GOOGLE_ACCESS_TOKEN``, or better for a long
+``samachar run``, ``GOOGLE_ACCESS_TOKEN_COMMAND`` (e.g. ``gcloud auth
+print-access-token``), run for the first token and again whenever Google
+answers 401, since access tokens expire after about an hour. samachar's own
+site glossary is enforced on Google's output as on every engine's.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
+import subprocess
 
 from samachar.errors import ConfigError, TranslationError
-from samachar.translate.engines.http_api import JsonApi, batches_by_size
+from samachar.translate.engines.http_api import ApiStatusError, JsonApi, batches_by_size
 from samachar.translate.engines.tag_markup import from_html, to_html
 
 DEFAULT_URL = "https://translation.googleapis.com"
@@ -28,13 +33,17 @@ class GoogleTranslateEngine:
     tag_aware = True
 
     def __init__(self, project: str | None = None, *, location: str | None = None, glossary: str | None = None,
-                 access_token: str | None = None, url: str | None = None, model: str | None = None,
-                 timeout: float = 60.0, max_retries: int = 4, backoff: float = 1.0):
+                 access_token: str | None = None, token_command: str | None = None, url: str | None = None,
+                 model: str | None = None, timeout: float = 60.0, max_retries: int = 4, backoff: float = 1.0):
         self.project = project or os.environ.get("GOOGLE_CLOUD_PROJECT", "")
         self.location = location or os.environ.get("GOOGLE_TRANSLATE_LOCATION") or "global"
         self.glossary = glossary or os.environ.get("GOOGLE_TRANSLATE_GLOSSARY") or None
+        if self.glossary and self.location == "global":
+            raise ConfigError("google engine: glossaries live in a region; set location (GOOGLE_TRANSLATE_LOCATION) "
+                              "to the glossary's region, e.g. us-central1")
         token = access_token if access_token is not None else os.environ.get("GOOGLE_ACCESS_TOKEN", "")
-        self._has_token = bool(token)
+        self.token_command = token_command or os.environ.get("GOOGLE_ACCESS_TOKEN_COMMAND") or None
+        self._has_token = bool(token or self.token_command)
         self.url = (url or DEFAULT_URL).rstrip("/")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if self.project:
@@ -62,6 +71,33 @@ class GoogleTranslateEngine:
     def supports(self, source: str, target: str) -> bool:
         return bool(self.project and self._has_token) and source != target
 
+    def refresh_token(self) -> None:
+        """A fresh access token from ``token_command``; its output is the token, never logged."""
+        if not self.token_command:
+            raise ConfigError("google engine: the access token was refused (401) and no GOOGLE_ACCESS_TOKEN_COMMAND "
+                              "is set to get a new one; set it, e.g. to 'gcloud auth print-access-token'")
+        try:
+            done = subprocess.run(shlex.split(self.token_command), capture_output=True, text=True, timeout=60,
+                                  check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ConfigError(f"google engine: cannot run the token command: {exc}") from None
+        token = done.stdout.strip()
+        if done.returncode != 0 or not token or any(c.isspace() for c in token):
+            raise ConfigError(f"google engine: the token command exited with {done.returncode} and no token; "
+                              "run it by hand to see why")
+        self.api.headers["Authorization"] = f"Bearer {token}"
+
+    def _post(self, path: str, body: dict) -> object:
+        if "Authorization" not in self.api.headers:
+            self.refresh_token()
+        try:
+            return self.api.post(path, body)
+        except ApiStatusError as exc:
+            if exc.status != 401 or not self.token_command:
+                raise
+            self.refresh_token()  # expired: one more try with a new token
+            return self.api.post(path, body)
+
     def translate(self, segments: list[str], source: str, target: str) -> list[str]:
         if not segments:
             return []
@@ -75,7 +111,7 @@ class GoogleTranslateEngine:
                 body["model"] = f"{self.parent}/models/{self.model_name}"
             if self.glossary_name:
                 body["glossaryConfig"] = {"glossary": self.glossary_name, "ignoreCase": False}
-            answer = self.api.post(f"v3/{self.parent}:translateText", body)
+            answer = self._post(f"v3/{self.parent}:translateText", body)
             if not isinstance(answer, dict):
                 raise TranslationError("google: the answer is not a JSON object")
             translations = answer.get("glossaryTranslations") or answer.get("translations")

@@ -9,8 +9,14 @@ Design, in the order a request is built:
    request up to ``window_tokens`` (estimated), numbered ``[1] …``, ``[2] …``;
    the model sees pronouns, quotations and names in context.
 3. **The answer is mapped back and checked**: it must have exactly the same
-   numbers, each once. If not, the window is asked again once, then split in
-   half, down to single segments. An answer cut off by ``max_tokens`` splits too.
+   numbers, each once, and the lines must belong to their numbers: each keeps
+   its segment's tags and numbers (a model that merged two sentences and
+   split another shifts content between numbers; two such misfits in one
+   window mean the mapping is wrong, one is left to samachar's QA). If not,
+   the window is asked again once, then split in half, down to single
+   segments. An answer cut off by ``max_tokens`` splits too; the token budget
+   allows for the target script (Devanagari costs a byte-level tokenizer up to
+   three tokens a character).
 4. **Transport**: retries with backoff on 429/5xx honouring ``Retry-After``,
    a timeout per request (``http_api.JsonApi``).
 
@@ -28,6 +34,7 @@ from typing import Any
 
 from samachar.errors import ConfigError, TranslationError
 from samachar.translate.engines.http_api import JsonApi, public_host
+from samachar.translate.markup import tag_ids
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +52,36 @@ THINKING = re.compile(r"<think>.*?</think>", re.DOTALL)
 def estimate_tokens(text: str) -> int:
     """A deliberately rough count (UTF-8 bytes / 3) that errs high for Devanagari."""
     return len(text.encode("utf-8")) // 3 + 1
+
+
+LATIN_TARGETS = frozenset({"en", "es", "fr", "de", "pt", "it", "ca", "nl", "id", "tr", "pl", "sv", "ro"})
+_NUMBER = re.compile(r"\d+(?:[.,\u066b\u066c]\d+)*")
+
+
+def output_budget(text: str, target: str) -> int:
+    """max_tokens for translating ``text``: generous, since a cut answer costs a split and a retry."""
+    if target.split("-")[0] in LATIN_TARGETS:
+        return 4 * estimate_tokens(text) + 256
+    return 4 * len(text) + 256  # up to 3 byte-tokens a character, and translations run longer
+
+
+def numbers_in(text: str) -> list[str]:
+    """Numbers as digit strings, whatever the script's digits and the grouping (12,00,000 = 1,200,000)."""
+    found = []
+    for match in _NUMBER.finditer(text):
+        digits = "".join(str(int(ch)) if ch.isdigit() else "" for ch in match.group(0))
+        found.append(digits)
+    return sorted(found)
+
+
+def misfits(segments: list[str], answers: list[str]) -> list[int]:
+    """Numbers (1-based) of answer lines that lost their segment's tags or numbers."""
+    bad = []
+    for n, (segment, answer) in enumerate(zip(segments, answers), 1):
+        lost_numbers = not set(numbers_in(segment)) <= set(numbers_in(answer))
+        if sorted(tag_ids(segment)) != sorted(tag_ids(answer)) or lost_numbers:
+            bad.append(n)
+    return bad
 
 
 def parse_numbered(answer: str) -> dict[int, str]:
@@ -144,13 +181,13 @@ class OpenAIEngine:
             windows.append(current)
         return windows
 
-    def chat(self, system: str, user: str) -> tuple[str, str]:
+    def chat(self, system: str, user: str, target: str = "") -> tuple[str, str]:
         """One chat-completions call; returns (content, finish_reason)."""
         body: dict[str, Any] = {
             "model": self.model,
             "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
             "temperature": self.temperature,
-            self.max_tokens_field: min(self.max_output_tokens, 4 * estimate_tokens(user) + 256),
+            self.max_tokens_field: min(self.max_output_tokens, output_budget(user, target)),
         }
         answer = self.api.post("chat/completions", body)
         self.requests += 1
@@ -167,7 +204,7 @@ class OpenAIEngine:
         note = ""
         for attempt in range(self.reasks + 1):
             content, finish = self.chat(self.system_message(source, target, count, glossary, note),
-                                        self.user_message(segments))
+                                        self.user_message(segments), target)
             if finish == "length":
                 if count == 1:
                     raise TranslationError("openai: the answer hit max_tokens for a single segment")
@@ -176,9 +213,19 @@ class OpenAIEngine:
             if count == 1 and 1 not in found and content:
                 found = {1: content}
             numbers = set(found)
-            if numbers == set(range(1, count + 1)) and all(found[n] or not segments[n - 1].strip()
-                                                           for n in numbers):
-                return [found[n] for n in range(1, count + 1)]
+            complete = numbers == set(range(1, count + 1)) and all(found[n] or not segments[n - 1].strip()
+                                                                   for n in numbers)
+            answers = [found.get(n, "") for n in range(1, count + 1)]
+            shifted = misfits(segments, answers) if complete and count > 1 else []
+            if complete and len(shifted) < 2:
+                return answers
+            if shifted:
+                log.warning("openai: %d lines of a %d-segment answer lost their segment's tags or numbers (%s); %s",
+                            len(shifted), count, shifted[:10],
+                            "asking again" if attempt < self.reasks else "splitting the window")
+                note = (f"In a previous answer, lines {', '.join(map(str, shifted[:20]))} did not translate the "
+                        "segment with the same number. Translate segment n, and only segment n, on line [n].")
+                continue
             missing = sorted(set(range(1, count + 1)) - numbers)
             extra = sorted(n for n in numbers - set(range(1, count + 1)) if n > 0)
             log.warning("openai: answer does not map onto %d segments (missing %s, extra %s, duplicates %s); %s",
