@@ -14,7 +14,10 @@ in ``samachar-model.json``, so the engine never has to guess again::
 Kinds, and how each is recognised:
 
 1. ``argos``: ``metadata.json`` with ``from_code``/``to_code`` and a ``model/`` folder.
-2. ``indictrans2``: a CTranslate2 folder with ``vocab/model.SRC`` and ``vocab/model.TGT``.
+2. ``indictrans2``: a CTranslate2 folder with ``vocab/model.SRC`` and ``vocab/model.TGT`` (or
+   those next to it in ``../fairseq_model/vocab``, as AI4Bharat's release zips hold them);
+   the language tags are read from the source vocabulary and the direction from which
+   side's vocabulary is English, else from the folder names (``en-indic``, ``indic-en``).
 3. ``nllb``: a CTranslate2 folder whose vocabulary holds FLORES tokens (``hin_Deva``).
 4. ``m2m100``: a CTranslate2 folder whose vocabulary holds ``__hi__`` tokens.
 5. ``marian``: a CTranslate2 folder with ``source.spm`` and ``target.spm`` (converted OPUS-MT).
@@ -107,6 +110,70 @@ def read_vocabulary(model_dir: Path) -> list[str]:
     return []
 
 
+def read_source_vocabulary(model_dir: Path) -> list[str]:
+    """The source vocabulary of a CTranslate2 model folder (where IndicTrans2 keeps its language tags)."""
+    for name in ("source_vocabulary.json", "source_vocabulary.txt"):
+        path = model_dir / name
+        if path.exists():
+            return list(_read_json(path)) if name.endswith(".json") else path.read_text(encoding="utf-8").splitlines()
+    return []
+
+
+def _vocabulary_side(pieces: list[str]) -> str | None:
+    """``"en"`` when a vocabulary is clearly English pieces, ``"indic"`` when clearly Indic-script ones, else None."""
+    latin = indic = 0
+    for piece in pieces:
+        if piece in FLORES_TO_ISO or re.fullmatch(r"<[^>]*>", piece):
+            continue  # language tags and <s>, <unk>… say nothing about the side
+        if re.search(r"[A-Za-z]", piece):
+            latin += 1
+        elif re.search(r"[\u0600-\u06ff\u0900-\u0dff\u1c50-\u1c7f\uabc0-\uabff]", piece):
+            indic += 1
+    if latin > 3 * indic:
+        return "en"
+    if indic > 3 * latin:
+        return "indic"
+    return None
+
+
+INDICTRANS2_VOCAB_DIRS = ("vocab", "../fairseq_model/vocab", "../vocab")
+INDICTRANS2_PREFERRED = ("ct2_int8_model", "ct2_fp16_model")  # release folders, smallest first
+
+
+def _indictrans2_vocab(root: Path) -> str | None:
+    """Where an IndicTrans2 CTranslate2 folder's SentencePiece models are, relative to it."""
+    for folder in INDICTRANS2_VOCAB_DIRS:
+        if (root / folder / "model.SRC").is_file() and (root / folder / "model.TGT").is_file():
+            return folder
+    return None
+
+
+def _indictrans2_direction(root: Path, origin: str) -> tuple[str, str] | None:
+    """("en", "indic"), ("indic", "en") or ("indic", "indic") from the vocabularies, else from the path names."""
+    source_side = _vocabulary_side(read_source_vocabulary(root))
+    target_side = None
+    if not (root / "shared_vocabulary.json").exists() and not (root / "shared_vocabulary.txt").exists():
+        target_side = _vocabulary_side(read_vocabulary(root))
+    if source_side and target_side and (source_side, target_side) != ("en", "en"):
+        return source_side, target_side
+    lowered = f"{origin}/{root}".lower()
+    for pattern, direction in ((r"indic[-_2]?en", ("indic", "en")), (r"en[-_2]?indic", ("en", "indic")),
+                               (r"indic[-_2]?indic|m2m", ("indic", "indic"))):
+        if re.search(pattern, lowered):
+            return direction
+    return None
+
+
+def _indictrans2_name(root: Path, origin: str) -> str:
+    """A release folder is called ``ct2_int8_model`` whatever its direction: name it with its package."""
+    if re.fullmatch(r"ct2_\w*model", root.name):
+        parents = [p for p in (PurePosixPath(origin).parent.name if origin else "", root.parent.name)
+                   if p and not p.startswith(".import-")]
+        if parents:
+            return f"{parents[0]}-{root.name}"
+    return root.name
+
+
 def _first_existing(root: Path, *names: str) -> str | None:
     for name in names:
         if (root / name).is_file():
@@ -126,9 +193,14 @@ def _pair_from_name(name: str) -> tuple[str, str] | None:
     return None
 
 
-def describe_model(root: Path, *, source: str | None = None, target: str | None = None) -> InstalledModel:
-    """Work out what kind of model ``root`` holds; ``source``/``target`` override the pair."""
+def describe_model(root: Path, *, source: str | None = None, target: str | None = None,
+                   origin: str | Path | None = None) -> InstalledModel:
+    """Work out what kind of model ``root`` holds; ``source``/``target`` override the pair.
+
+    ``origin`` is where an imported copy came from: its name may tell what the copy's cannot.
+    """
     root = Path(root)
+    origin = str(origin or "")
     if (root / RECORD_NAME).exists():
         data = _read_json(root / RECORD_NAME)
         return InstalledModel(path=root, kind=data["kind"], sources=tuple(data["sources"]),
@@ -162,20 +234,25 @@ def describe_model(root: Path, *, source: str | None = None, target: str | None 
     vocabulary = set(read_vocabulary(root))
     flores = sorted(FLORES_TO_ISO[token] for token in vocabulary if token in FLORES_TO_ISO)
 
-    if (root / "vocab" / "model.SRC").exists() and (root / "vocab" / "model.TGT").exists():
-        # IndicTrans2: one checkpoint per direction family (en-indic, indic-en, indic-indic).
-        lowered = str(root).lower()
-        languages = tuple(flores) or (("en", "hi") if not (source and target) else (source, target))
+    indic_vocab = _indictrans2_vocab(root)
+    if indic_vocab is not None:
+        # IndicTrans2: one checkpoint per direction family (en-indic, indic-en, indic-indic); its
+        # language tags (eng_Latn, hin_Deva…) are source tokens, so they are in the source vocabulary.
+        tags = set(read_source_vocabulary(root)) | vocabulary
+        languages = sorted({FLORES_TO_ISO[t] for t in tags if t in FLORES_TO_ISO}) or ["en", "hi"]
+        indic = tuple(l for l in languages if l != "en")
+        direction = _indictrans2_direction(root, origin)
         if source and target:
             sources, targets = (source,), (target,)
-        elif "indic-en" in lowered or "indic2en" in lowered:
-            sources, targets = tuple(l for l in languages if l != "en"), ("en",)
-        elif "en-indic" in lowered or "en2indic" in lowered:
-            sources, targets = ("en",), tuple(l for l in languages if l != "en")
+        elif direction == ("indic", "en"):
+            sources, targets = indic, ("en",)
+        elif direction == ("en", "indic"):
+            sources, targets = ("en",), indic
         else:
-            sources = targets = tuple(l for l in languages if l != "en")
-        return InstalledModel(path=root, kind="indictrans2", sources=sources, targets=targets, name=root.name,
-                              source_spm="vocab/model.SRC", target_spm="vocab/model.TGT")
+            sources = targets = indic
+        return InstalledModel(path=root, kind="indictrans2", sources=sources, targets=targets,
+                              name=_indictrans2_name(root, origin),
+                              source_spm=f"{indic_vocab}/model.SRC", target_spm=f"{indic_vocab}/model.TGT")
 
     spm_shared = _first_existing(root, "sentencepiece.bpe.model", "sentencepiece.model", "spm.128k.model")
     if len(flores) >= 2 and spm_shared:
@@ -239,22 +316,68 @@ def _slug(model: InstalledModel) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._") or "model"
 
 
-def _safe_extract(archive: zipfile.ZipFile, destination: Path) -> None:
+def _safe_extract(archive: zipfile.ZipFile, destination: Path, members: list[str] | None = None) -> None:
     total = 0
+    wanted = set(members) if members is not None else None
     for member in archive.infolist():
         name = PurePosixPath(member.filename)
         if name.is_absolute() or ".." in name.parts:
             raise ConfigError(f"refusing package member outside the package: {member.filename!r}")
+        if wanted is not None and member.filename not in wanted:
+            continue
         total += member.file_size
         if total > MAX_UNPACKED_BYTES:
             raise ConfigError("package unpacks to more than 16 GiB; refusing it")
-    archive.extractall(destination)
+    archive.extractall(destination, members=members)
+
+
+def _indictrans2_members(names: list[str]) -> list[str] | None:
+    """For an AI4Bharat IndicTrans2 release zip, the members worth unpacking: one CTranslate2 folder and the
+    SentencePiece models; the fairseq checkpoint and the other CTranslate2 variant (gigabytes) stay packed."""
+    folders = sorted(str(PurePosixPath(n).parent) for n in names
+                     if PurePosixPath(n).name == "model.bin" and PurePosixPath(n).parent.name.startswith("ct2_"))
+    if not folders or not any(n.endswith("/model.SRC") for n in names):
+        return None
+    rank = {name: i for i, name in enumerate(INDICTRANS2_PREFERRED)}
+    chosen = min(folders, key=lambda f: (rank.get(PurePosixPath(f).name, len(rank)), f))
+    top = PurePosixPath(chosen).parent
+    return [n for n in names if n.startswith(chosen + "/") or (
+        PurePosixPath(n).parent.name == "vocab" and PurePosixPath(n).name in ("model.SRC", "model.TGT")
+        and top in PurePosixPath(n).parents)]
+
+
+def _indictrans2_release_root(folder: Path) -> Path | None:
+    """In an IndicTrans2 release folder (``ct2_int8_model/``, ``ct2_fp16_model/``, ``fairseq_model/``), the
+    CTranslate2 folder to use, with the SentencePiece models copied into its ``vocab/`` if it lacks them."""
+    candidates = sorted(c for c in folder.iterdir() if c.is_dir() and c.name.startswith("ct2_")
+                        and (c / "model.bin").exists())
+    if not candidates:
+        return None
+    rank = {name: i for i, name in enumerate(INDICTRANS2_PREFERRED)}
+    chosen = min(candidates, key=lambda c: (rank.get(c.name, len(rank)), c.name))
+    _adopt_indictrans2_vocab(chosen, folder)
+    return chosen if _indictrans2_vocab(chosen) else None
+
+
+def _adopt_indictrans2_vocab(model_dir: Path, release: Path) -> None:
+    """Copy ``model.SRC``/``model.TGT`` from a release folder into ``model_dir/vocab`` so the copy stands alone."""
+    if (model_dir / "vocab" / "model.SRC").is_file() and (model_dir / "vocab" / "model.TGT").is_file():
+        return
+    for folder in (release / "fairseq_model" / "vocab", release / "vocab"):
+        if (folder / "model.SRC").is_file() and (folder / "model.TGT").is_file():
+            (model_dir / "vocab").mkdir(exist_ok=True)
+            for name in ("model.SRC", "model.TGT"):
+                shutil.copyfile(folder / name, model_dir / "vocab" / name)
+            return
 
 
 def _package_root(folder: Path) -> Path:
     """The folder inside an unpacked package that holds the model (packages wrap it in one folder)."""
     if (folder / "metadata.json").exists() or (folder / "model.bin").exists() or (folder / RECORD_NAME).exists():
         return folder
+    release = _indictrans2_release_root(folder)
+    if release is not None:
+        return release
     children = [c for c in folder.iterdir() if not c.name.startswith(".") and c.name != "__MACOSX"]
     if len(children) == 1 and children[0].is_dir():
         return _package_root(children[0])
@@ -277,18 +400,21 @@ def import_model(path: Path, models_dir: Path, *, source: str | None = None, tar
         if path.is_dir():
             unpacked = staging / path.name
             shutil.copytree(path, unpacked)
+            if (unpacked / "model.bin").exists() and not _indictrans2_vocab(unpacked):
+                _adopt_indictrans2_vocab(unpacked, path.parent)  # ct2_int8_model/ imported out of its release
         else:
             try:
                 with zipfile.ZipFile(path) as archive:
                     bad = archive.testzip()
                     if bad is not None:
                         raise ConfigError(f"{path.name}: corrupt package (member {bad} fails its CRC check)")
-                    _safe_extract(archive, staging)
+                    _safe_extract(archive, staging, _indictrans2_members(archive.namelist()))
             except zipfile.BadZipFile as exc:
                 raise ConfigError(f"{path.name}: not a model package (expected a zip such as .argosmodel: {exc})") from exc
             unpacked = staging
         root = _package_root(unpacked)
-        described = describe_model(root, source=source, target=target)
+        origin = path.resolve() if path.is_dir() else path.resolve().with_suffix("") / root.relative_to(staging)
+        described = describe_model(root, source=source, target=target, origin=origin)
         record_path = root / RECORD_NAME
         record_path.write_text(json.dumps(described.record(), ensure_ascii=False, indent=1), encoding="utf-8")
         destination = models_dir / _slug(described)

@@ -7,7 +7,10 @@ token-based batching:
 1. every segment is tokenized with the model's SentencePiece model and given
    the language tokens its family expects (``hin_Deva`` as target prefix for
    NLLB, ``__hi__`` for M2M-100, ``eng_Latn hin_Deva`` in front of the source
-   for IndicTrans2, ``>>hin<<`` for multi-target OPUS-MT);
+   for IndicTrans2, ``>>hin<<`` for multi-target OPUS-MT); IndicTrans2 text also goes
+   through that family's own pre- and postprocessing (``samachar.models.indic_text``:
+   Moses tokenization for English, Devanagari script unification for Indic
+   languages, placeholders for URLs and numbers);
 2. segments are sorted by length and cut into chunks of at most
    ``max_batch_tokens`` source tokens, so one call carries many segments
    (from one article or many) and short ones do not wait behind long ones;
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -133,6 +137,17 @@ class CTranslate2Engine:
             return self.device
         return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
 
+    def cpu_threads(self) -> int:
+        """``threads``, else CTranslate2's default of 4 capped at the CPUs this process may use: on a
+        2-CPU machine 4 OpenMP threads fight over 2 cores, and every decoding step pays for it."""
+        if self.threads:
+            return self.threads
+        try:
+            available = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            available = os.cpu_count() or 1
+        return max(1, min(4, available))
+
     def load(self, info: InstalledModel) -> LoadedModel:
         with self._lock:
             if info.path in self._loaded:
@@ -151,7 +166,7 @@ class CTranslate2Engine:
                                       f"(supported: {', '.join(sorted(supported))})")
             try:
                 translator = ctranslate2.Translator(str(info.path / info.model_dir), device=device,
-                                                   compute_type=self.compute_type, intra_threads=self.threads)
+                                                   compute_type=self.compute_type, intra_threads=self.cpu_threads())
                 source_sp = spm.SentencePieceProcessor(model_file=str(info.path / info.source_spm))
                 target_sp = (source_sp if info.target_spm == info.source_spm
                              else spm.SentencePieceProcessor(model_file=str(info.path / info.target_spm)))
@@ -167,6 +182,7 @@ class CTranslate2Engine:
     def source_tokens(self, loaded: LoadedModel, text: str, source: str, target: str) -> list[str]:
         """Tokens for one segment, with the language tags the model family expects."""
         head, tail = self.source_frame(loaded.info, source, target)
+        text = self.prepare_source(loaded.info, text, source)[0]
         return [*head, *loaded.source_sp.encode(text, out_type=str), *tail]
 
     def source_frame(self, info: InstalledModel, source: str, target: str) -> tuple[list[str], list[str]]:
@@ -235,6 +251,8 @@ class CTranslate2Engine:
         head, tail = self.source_frame(info, source, target)
         room = max(1, self.max_input_tokens - len(head) - len(tail))
         results = [""] * len(segments)
+        indic = info.kind == "indictrans2"
+        placeholders: dict[int, dict[int, str]] = {}
         # Overlong "sentences" are cut into runs the model can take, each with the language tokens, and joined again.
         pieces: list[tuple[int, list[str]]] = []
         for i, segment in enumerate(segments):
@@ -242,15 +260,36 @@ class CTranslate2Engine:
             if not text:
                 results[i] = segment
                 continue
+            text, placeholders[i] = self.prepare_source(info, text, source)
             for run in self.split_overlong(loaded.source_sp.encode(text, out_type=str), room):
                 pieces.append((i, [*head, *run, *tail]))
         outputs = self.translate_tokens(loaded, [p[1] for p in pieces], target)
+        if indic:
+            from samachar.models.indic_text import postprocess
+
+            flores_target = FLORES.get(target, target)
+            outputs = [postprocess(text, flores_target, placeholders[i]) for (i, _), text in zip(pieces, outputs)]
         joined: dict[int, list[str]] = {}
         for (i, _), text in zip(pieces, outputs):
             joined.setdefault(i, []).append(text)
         for i, parts in joined.items():
             results[i] = " ".join(p for p in parts if p)
         return results
+
+    def prepare_source(self, info: InstalledModel, text: str, source: str) -> tuple[str, dict[int, str]]:
+        """The text a family's SentencePiece model encodes, and the spans hidden behind placeholders.
+
+        Only IndicTrans2 changes the text (see ``samachar.models.indic_text``); other families get it as is.
+        """
+        if info.kind != "indictrans2":
+            return text, {}
+        from samachar.models.indic_text import preprocess
+
+        try:
+            prepared = preprocess(text, FLORES.get(source, source))
+        except ImportError as exc:
+            raise PairNotInstalled(str(exc)) from None
+        return prepared.text, prepared.placeholders
 
     def translate_tokens(self, loaded: LoadedModel, batch: list[list[str]], target: str) -> list[str]:
         """Decode tokenized segments in length-sorted chunks; returns detokenized text in input order."""
