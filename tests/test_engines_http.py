@@ -431,3 +431,43 @@ def test_google_gets_a_new_token_from_the_token_command_when_one_expires(tmp_pat
     assert SECRET not in repr(engine)
     with pytest.raises(ConfigError, match="region"):
         GoogleTranslateEngine("news-site", glossary="names", access_token=SECRET)
+
+
+# -- Azure AI Translator --------------------------------------------------------------------------
+
+def test_azure_request_shape_languages_and_retry():
+    state = {"translate_calls": 0}
+
+    def respond(method, path, headers, body):
+        if method == "GET":
+            assert path == "/languages?api-version=3.0&scope=translation"
+            return 200, {}, {"translation": {code: {"name": code, "nativeName": code, "dir": "ltr"}
+                                             for code in ("en", "hi", "pt", "pt-pt", "zh-Hans")}}
+        assert method == "POST" and path.startswith("/translate?")
+        assert headers.get("ocp-apim-subscription-key") == SECRET
+        assert headers.get("ocp-apim-subscription-region") == "centralindia"
+        assert headers.get("content-type") == "application/json"
+        query = dict(p.split("=", 1) for p in path.split("?", 1)[1].split("&"))
+        assert query == {"api-version": "3.0", "from": "en", "to": "hi", "textType": "html"}, query
+        state["translate_calls"] += 1
+        if state["translate_calls"] == 1:
+            return 429, {"Retry-After": "0"}, {"error": {"code": 429001, "message": "too many requests"}}
+        assert isinstance(body, list) and all(set(item) == {"Text"} for item in body)
+        assert body[0]["Text"] == 'Pyongyang will always stand with <span data-s="g1">Moscow</span>, he said.'
+        assert body[2]["Text"] == "Prices rose 4% &amp; fell."
+        return 200, {}, [{"translations": [{"text": fake_translation(item["Text"]), "to": "hi"}]} for item in body]
+
+    from samachar.translate.engines.azure import AzureTranslatorEngine
+
+    with StandIn(respond) as server:
+        engine = AzureTranslatorEngine(SECRET, region="centralindia", endpoint=server.url)
+        assert engine.supports("en", "hi") and engine.supports("en-IN", "pt-BR") and engine.supports("en", "zh")
+        assert not engine.supports("en", "ta")
+        out = engine.translate(SEGMENTS, "en", "hi")
+    assert out[0] == "GNAYGNOYP LLIW SYAWLA DNATS HTIW <g1>WOCSOM</g1>, EH DIAS."
+    assert out[1].endswith("<x3/>") and out[2] == "SECIRP ESOR 4% & LLEF."
+    assert state["translate_calls"] == 2, "429 was retried"
+    assert SECRET not in repr(engine)
+    assert not AzureTranslatorEngine("").supports("en", "hi")
+    with pytest.raises(ConfigError, match="AZURE_TRANSLATOR_KEY"):
+        AzureTranslatorEngine("").translate(["Hello."], "en", "hi")
