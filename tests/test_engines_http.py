@@ -471,3 +471,17 @@ def test_azure_request_shape_languages_and_retry():
     assert not AzureTranslatorEngine("").supports("en", "hi")
     with pytest.raises(ConfigError, match="AZURE_TRANSLATOR_KEY"):
         AzureTranslatorEngine("").translate(["Hello."], "en", "hi")
+
+
+def test_every_registered_engine_is_in_the_readme_and_engines_doc_tables():
+    from pathlib import Path
+
+    from samachar.translate.engine import available_engines
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    engines_doc = (root / "docs" / "engines.md").read_text(encoding="utf-8")
+    names = sorted(available_engines())
+    assert {"apertium", "ctranslate2", "openai", "libretranslate", "deepl", "google", "azure"} <= set(names)
+    for name in names:
+        assert f"| `{name}` |" in readme and f"| `{name}` |" in engines_doc, name
