@@ -254,3 +254,19 @@ def test_samachar_translate_uses_the_imported_model(home, capsys):
     assert data["engine"] == "ctranslate2"
     assert data["html"].count("<p") == data["source_html"].count("<p"), "blocks stay intact"
     assert data["flags"], "QA flags the tiny model's nonsense"
+
+
+@pytest.mark.parametrize("name, extra, layout, limit", [
+    ("indictrans2-en-indic-tiny", ["eng_Latn", "hin_Deva"], "indictrans2", 256),
+    ("opus-mt-en-hi", [], "marian", 512),
+])
+def test_each_family_gets_inputs_no_longer_than_it_was_trained_on(tmp_path, name, extra, layout, limit):
+    models = tmp_path / "models"
+    import_model(_multilingual_model(tmp_path, name, extra, layout), models)
+    engine = CTranslate2Engine(models, beam_size=1)
+    spy = recording(engine)
+    long_sentence = " ".join(s.replace(".", ",") for s in SENTENCES * 12)  # one "sentence" of ~1,000 tokens
+    assert engine.translate([long_sentence], "en", "hi")[0]
+    rows = [row for tokens, _ in spy.calls for row in tokens]
+    assert len(rows) > 1 and max(map(len, rows)) <= limit
+    assert max(map(len, rows)) > limit * 0.8  # cut near the limit, not into tiny pieces

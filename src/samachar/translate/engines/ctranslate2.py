@@ -40,6 +40,11 @@ from samachar.models.registry import InstalledModel, find_model, list_models
 
 log = logging.getLogger(__name__)
 
+# Longest input (tokens) a family was trained on; longer "sentences" are cut into runs. IndicTrans2
+# was trained on at most 256 tokens, OPUS-MT/Marian on 512; NLLB-200 and M2M-100 take 1,024.
+INPUT_LIMITS = {"indictrans2": 256, "marian": 512}
+DEFAULT_INPUT_LIMIT = 1000
+
 COMPUTE_TYPES = ("auto", "default", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16",
                  "float", "float32", "float16", "bfloat16")
 
@@ -69,7 +74,7 @@ class CTranslate2Engine:
     def __init__(self, models_dir: str | Path | None = None, *, model: str | None = None,
                  model_path: str | Path | None = None, device: str = "auto", compute_type: str = "auto",
                  beam_size: int = 4, max_batch_tokens: int = 4096, threads: int = 0,
-                 length_ratio: float = 3.0, decoding_margin: int = 16, max_input_tokens: int = 1000):
+                 length_ratio: float = 3.0, decoding_margin: int = 16, max_input_tokens: int | None = None):
         if compute_type not in COMPUTE_TYPES:
             raise ConfigError(f"ctranslate2: unknown compute_type {compute_type!r}; use one of {', '.join(COMPUTE_TYPES)}")
         if compute_type == "float":
@@ -249,7 +254,8 @@ class CTranslate2Engine:
                                    "or 'samachar models import PACKAGE'")
         loaded = self.load(info)
         head, tail = self.source_frame(info, source, target)
-        room = max(1, self.max_input_tokens - len(head) - len(tail))
+        limit = self.max_input_tokens or INPUT_LIMITS.get(info.kind, DEFAULT_INPUT_LIMIT)
+        room = max(1, limit - len(head) - len(tail))
         results = [""] * len(segments)
         indic = info.kind == "indictrans2"
         placeholders: dict[int, dict[int, str]] = {}
