@@ -370,7 +370,8 @@ class Pipeline:
         except Exception as exc:  # an engine crash never stops the run
             if len(batch) > 1:
                 # Find the article that breaks the engine: the others must not pay for it.
-                log.warning("batch of %d articles failed (%s); translating them one by one", len(batch), one_line(exc))
+                log.warning("batch of %d articles failed (%s); translating them one by one entry_ids=%s",
+                            len(batch), one_line(exc), ",".join(str(entry.id) for entry, _ in batch))
                 for item in batch:
                     self._translate_batch([item], source, target, report, advance)
                 return
