@@ -26,10 +26,11 @@ The comparison is kept fair:
   at random: every segment decodes the same tokens whether it is batched or
   alone. The script checks this — both arms must produce identical output
   token counts — and fails otherwise;
-- same engine object, beam, threads and compute type for both arms; the arms
+- same engine object, beam, workers, threads and compute type for both arms
+  (the engine's defaults unless given: on CPU one worker per core); the arms
   alternate round by round and each counts its best round.
 
-    .venv/bin/python bench/bench_engines.py [--shape opus-mt|opus-mt-32k|small|toy] [--beam N] [--threads N]
+    .venv/bin/python bench/bench_engines.py [--shape opus-mt|opus-mt-32k|small|toy] [--beam N] [--threads N] [--workers N]
                                             [--copies N] [--repeat N] [--max-batch-tokens N]
 """
 
@@ -88,7 +89,8 @@ def main() -> int:
     parser.add_argument("--shape", choices=sorted(SHAPES), default="opus-mt")
     parser.add_argument("--copies", type=int, default=3, help="repeat the corpus sentences N times")
     parser.add_argument("--repeat", type=int, default=3, help="rounds; each arm counts its best")
-    parser.add_argument("--threads", type=int, default=1, help="CTranslate2 intra_threads")
+    parser.add_argument("--threads", type=int, default=0, help="threads per worker (0: the engine's default)")
+    parser.add_argument("--workers", type=int, default=0, help="parallel batches (0: the engine's default)")
     parser.add_argument("--beam", type=int, default=2)
     parser.add_argument("--max-batch-tokens", type=int, default=None, help="engine's chunk budget")
     parser.add_argument("--length-ratio", type=float, default=1.0, help="output tokens per source token")
@@ -109,22 +111,23 @@ def main() -> int:
         import_model(package, Path(tmp) / "models")
         options = {"max_batch_tokens": args.max_batch_tokens} if args.max_batch_tokens else {}
         engine = CTranslate2Engine(Path(tmp) / "models", beam_size=args.beam, threads=args.threads,
-                                   device=args.device, compute_type=args.compute_type, **options)
+                                   workers=args.workers, device=args.device, compute_type=args.compute_type,
+                                   **options)
         loaded = engine.load(engine.model_info("en", "hi"))
         params = (loaded.info.path / loaded.info.model_dir / "model.bin").stat().st_size / 4  # float32 on disk
         engine.translate(segments[:8], "en", "hi")  # warm-up
 
         tokens = [engine.source_tokens(loaded, " ".join(s.split()), "en", "hi") for s in segments]
-        chunks = [[tokens[i] for i in group] for group in engine.chunks([len(t) for t in tokens])]
+        chunks = [[tokens[i] for i in group]
+                  for group in engine.chunks([len(t) for t in tokens], engine.chunk_parts(loaded.workers))]
+        parallel = loaded.workers > 1
 
         def bare():
-            results = []
-            for chunk in chunks:
-                results += loaded.translator.translate_batch(
-                    chunk, max_batch_size=engine.max_batch_tokens, batch_type="tokens", beam_size=engine.beam_size,
-                    max_input_length=0, max_decoding_length=engine.decoding_length(max(map(len, chunk))),
-                    replace_unknowns=True)
-            return results
+            submitted = [loaded.translator.translate_batch(
+                chunk, max_batch_size=engine.max_batch_tokens, batch_type="tokens", beam_size=engine.beam_size,
+                max_input_length=0, max_decoding_length=engine.decoding_length(max(map(len, chunk))),
+                replace_unknowns=True, asynchronous=parallel) for chunk in chunks]
+            return [r.result() if parallel else r for results in submitted for r in results]
 
         arms = {
             "one segment per call": lambda: [out for s in segments for out in engine.translate([s], "en", "hi")],
@@ -156,10 +159,12 @@ def main() -> int:
     overhead = (best["token batching"] - best["bare translate_batch"]) / best["bare translate_batch"]
     print(f"ctranslate2 engine, random-weight en→hi model shaped '{args.shape}' (d_model {d_model}, "
           f"{layers}+{layers} layers, ≈{params / 1e6:.1f} M parameters, built in {built:.1f} s), "
-          f"{args.compute_type}, beam {args.beam}, {args.threads} thread(s), device {args.device}")
+          f"{args.compute_type}, beam {args.beam}, {loaded.workers} worker(s) × "
+          f"{engine.parallelism(engine.resolved_device())[1] or 'default'} thread(s), device {args.device}")
     print(f"segments: {n} from the {where}, {sum(map(len, tokens))} source tokens, "
-          f"{bare_tokens} output tokens (identical in both arms), {len(chunks)} chunk(s) of ≤ "
-          f"{engine.max_batch_tokens} tokens; best of {args.repeat} alternating rounds")
+          f"{bare_tokens} output tokens (identical in both arms), {len(chunks)} chunk(s) of "
+          f"{min(sum(len(t) for t in c) for c in chunks)}–"
+          f"{max(sum(len(t) for t in c) for c in chunks)} tokens; best of {args.repeat} alternating rounds")
     print(f"one segment per call : {n / best['one segment per call']:8.1f} segments/s")
     print(f"token batching       : {n / best['token batching']:8.1f} segments/s   → {speedup:.1f}× (target ≥ 5×)"
           f"  {'OK' if speedup >= 5 else 'BELOW TARGET'}")

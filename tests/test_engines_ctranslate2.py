@@ -72,7 +72,7 @@ def test_auto_picks_the_imported_package(home):
 
 
 def test_translates_all_segments_in_one_token_batch(home):
-    engine = CTranslate2Engine(home / "models", beam_size=2)
+    engine = CTranslate2Engine(home / "models", beam_size=2, workers=1)
     spy = recording(engine)
     segments = SENTENCES + ["", "   "]
     out = engine.translate(segments, "en", "hi")
@@ -101,12 +101,34 @@ def test_token_budget_splits_into_length_sorted_chunks(home):
     assert lengths == sorted(lengths), "chunks are cut from length-sorted segments"
 
 
+def test_workers_decode_a_batch_in_parallel_chunks_with_the_same_result(home):
+    from samachar.translate.engines.ctranslate2 import MIN_CHUNK_TOKENS, available_cpus
+
+    segments = SENTENCES * 8
+    alone = CTranslate2Engine(home / "models", beam_size=2, workers=1, threads=1)
+    single = alone.translate(segments, "en", "hi")
+    engine = CTranslate2Engine(home / "models", beam_size=2, workers=2, threads=1)
+    spy = recording(engine)
+    assert engine.translate(segments, "en", "hi") == single  # same translations, in input order
+    assert len(spy.calls) >= 2, "the batch is shared out between the workers"
+    assert all(kwargs["asynchronous"] for _, kwargs in spy.calls)
+    sizes = [sum(map(len, tokens)) for tokens, _ in spy.calls]
+    total = sum(sizes)
+    assert len(sizes) == min(4, total // MIN_CHUNK_TOKENS), "two chunks per worker, none under the minimum"
+    assert max(sizes) - min(sizes) <= max(len(row) for tokens, _ in spy.calls for row in tokens), "even chunks"
+    # Defaults on CPU: one worker per core up to 4, left-over cores as threads; one thread given → workers fill the CPUs.
+    cpus = available_cpus()
+    assert CTranslate2Engine(home / "models").parallelism("cpu") == (min(4, cpus), max(1, cpus // min(4, cpus)))
+    assert CTranslate2Engine(home / "models", threads=1).parallelism("cpu") == (max(1, min(4, cpus)), 1)
+    assert CTranslate2Engine(home / "models").parallelism("cuda") == (1, 0)
+
+
 def test_long_sentences_are_not_cut_at_256_tokens(tmp_path):
     """A model that never ends a sentence shows the decoding limit: it must follow the input's length."""
     package = build_tiny_argos_package(tmp_path / "endless", zipped=False, eos_bias=-1e4)
     models = tmp_path / "models"
     import_model(package, models)
-    engine = CTranslate2Engine(models, beam_size=1)
+    engine = CTranslate2Engine(models, beam_size=1, workers=1)
     spy = recording(engine)
     long_sentence = " ".join(SENTENCES[:4])
     engine.translate([long_sentence], "en", "hi")

@@ -254,7 +254,7 @@ def test_engine_sends_preprocessed_rows_to_the_real_model(models_dir):
 
 
 def test_engine_postprocesses_per_target_script(models_dir):
-    engine = CTranslate2Engine(models_dir)
+    engine = CTranslate2Engine(models_dir, workers=1)  # the scripted translator answers synchronously
     loaded = engine.load(engine.model_info("en", "bn"))
     answer = loaded.target_sp.encode("कोलकाता में < ID1 > पर बारिश हुई ।", out_type=str)
     loaded.translator = ScriptedTranslator(answer)
@@ -264,7 +264,7 @@ def test_engine_postprocesses_per_target_script(models_dir):
 
 
 def test_engine_unifies_indic_sources_and_detokenizes_english(models_dir):
-    engine = CTranslate2Engine(models_dir)
+    engine = CTranslate2Engine(models_dir, workers=1)
     loaded = engine.load(engine.model_info("bn", "en"))
     answer = loaded.target_sp.encode("The minister said , \" it 's fine . \"", out_type=str)
     loaded.translator = ScriptedTranslator(answer)

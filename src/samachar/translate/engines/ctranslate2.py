@@ -14,6 +14,11 @@ token-based batching:
 2. segments are sorted by length and cut into chunks of at most
    ``max_batch_tokens`` source tokens, so one call carries many segments
    (from one article or many) and short ones do not wait behind long ones;
+   on CPU the chunks are decoded in parallel by ``workers`` (CTranslate2's
+   ``inter_threads``), each on ``threads`` cores: a batch is split so that
+   every worker gets a share. One sentence alone runs on one worker, which
+   on CPU is also its fastest way (a single-row matrix product split over
+   several OpenMP threads loses more to synchronisation than it gains);
 3. each chunk is decoded with ``max_decoding_length`` computed from its own
    longest input (``length_ratio`` × tokens + ``decoding_margin``), never
    CTranslate2's fixed default of 256 tokens, which silently cuts long
@@ -57,6 +62,17 @@ class LoadedModel:
     translator: Any
     source_sp: Any
     target_sp: Any
+    workers: int = 1  # batches the translator decodes at the same time
+
+
+MIN_CHUNK_TOKENS = 256  # smaller batches waste the worker they keep busy
+
+
+def available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _default_models_dir() -> Path:
@@ -73,7 +89,7 @@ class CTranslate2Engine:
 
     def __init__(self, models_dir: str | Path | None = None, *, model: str | None = None,
                  model_path: str | Path | None = None, device: str = "auto", compute_type: str = "auto",
-                 beam_size: int = 4, max_batch_tokens: int = 4096, threads: int = 0,
+                 beam_size: int = 4, max_batch_tokens: int = 4096, threads: int = 0, workers: int = 0,
                  length_ratio: float = 3.0, decoding_margin: int = 16, max_input_tokens: int | None = None):
         if compute_type not in COMPUTE_TYPES:
             raise ConfigError(f"ctranslate2: unknown compute_type {compute_type!r}; use one of {', '.join(COMPUTE_TYPES)}")
@@ -87,6 +103,7 @@ class CTranslate2Engine:
         self.beam_size = beam_size
         self.max_batch_tokens = max_batch_tokens
         self.threads = threads
+        self.workers = workers
         self.length_ratio = length_ratio
         self.decoding_margin = decoding_margin
         self.max_input_tokens = max_input_tokens
@@ -142,16 +159,24 @@ class CTranslate2Engine:
             return self.device
         return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
 
-    def cpu_threads(self) -> int:
-        """``threads``, else CTranslate2's default of 4 capped at the CPUs this process may use: on a
-        2-CPU machine 4 OpenMP threads fight over 2 cores, and every decoding step pays for it."""
+    def parallelism(self, device: str) -> tuple[int, int]:
+        """(workers, threads per worker): 0 in the options means "choose".
+
+        On CPU the default is one worker per core, up to 4, with the cores
+        left over shared out as threads: batches are what samachar decodes,
+        and parallel batches scale where threads inside one batch do not
+        (measured in docs/benchmarks.md). On a GPU, one worker and
+        CTranslate2's own thread default.
+        """
+        if device != "cpu":
+            return self.workers or 1, self.threads
+        cpus = available_cpus()
+        if self.workers and self.threads:
+            return self.workers, self.threads
         if self.threads:
-            return self.threads
-        try:
-            available = len(os.sched_getaffinity(0))
-        except (AttributeError, OSError):
-            available = os.cpu_count() or 1
-        return max(1, min(4, available))
+            return max(1, min(4, cpus // self.threads)), self.threads
+        workers = self.workers or min(4, cpus)
+        return workers, max(1, cpus // workers)
 
     def load(self, info: InstalledModel) -> LoadedModel:
         with self._lock:
@@ -170,15 +195,18 @@ class CTranslate2Engine:
                     raise ConfigError(f"ctranslate2: compute_type {self.compute_type} is not supported on {device} "
                                       f"(supported: {', '.join(sorted(supported))})")
             try:
+                workers, threads = self.parallelism(device)
                 translator = ctranslate2.Translator(str(info.path / info.model_dir), device=device,
-                                                   compute_type=self.compute_type, intra_threads=self.cpu_threads())
+                                                   compute_type=self.compute_type, inter_threads=workers,
+                                                   intra_threads=threads)
                 source_sp = spm.SentencePieceProcessor(model_file=str(info.path / info.source_spm))
                 target_sp = (source_sp if info.target_spm == info.source_spm
                              else spm.SentencePieceProcessor(model_file=str(info.path / info.target_spm)))
             except (RuntimeError, OSError, ValueError) as exc:
                 raise TranslationError(f"cannot load model {info.path.name}: {exc}") from None
-            log.info("loaded model %s on %s (%s)", info.id, device, self.compute_type)
-            loaded = LoadedModel(info, translator, source_sp, target_sp)
+            log.info("loaded model %s on %s (%s, %d worker(s) × %s thread(s))", info.id, device, self.compute_type,
+                     workers, threads or "default")
+            loaded = LoadedModel(info, translator, source_sp, target_sp, workers)
             self._loaded[info.path] = loaded
             return loaded
 
@@ -228,21 +256,40 @@ class CTranslate2Engine:
     def decoding_length(self, longest_input: int) -> int:
         return int(math.ceil(longest_input * self.length_ratio)) + self.decoding_margin
 
-    def chunks(self, lengths: list[int]) -> list[list[int]]:
-        """Indices grouped by similar length, each group within the token budget."""
+    def chunks(self, lengths: list[int], parts: int = 1) -> list[list[int]]:
+        """Indices grouped by similar length, each group within ``max_batch_tokens``.
+
+        At least ``parts`` groups (fewer where they would fall under ``MIN_CHUNK_TOKENS``), as even as
+        the lengths allow: n groups of about total / n tokens, not full groups and a small remainder,
+        so parallel workers finish together.
+        """
         order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+        total = sum(lengths)
+        count = max(math.ceil(total / self.max_batch_tokens), min(parts, total // MIN_CHUNK_TOKENS), 1)
+        share = total / count
         groups: list[list[int]] = []
         current: list[int] = []
-        tokens = 0
+        tokens = done = 0
         for i in order:
-            if current and tokens + lengths[i] > self.max_batch_tokens:
+            size = lengths[i]
+            # Close the group when it would overflow the budget, or when this segment sits mostly
+            # beyond the group's even share of the whole.
+            if current and (tokens + size > self.max_batch_tokens
+                            or done + tokens + size / 2 > (len(groups) + 1) * share):
                 groups.append(current)
+                done += tokens
                 current, tokens = [], 0
             current.append(i)
-            tokens += lengths[i]
+            tokens += size
         if current:
             groups.append(current)
         return groups
+
+    @staticmethod
+    def chunk_parts(workers: int) -> int:
+        """Two chunks per worker: one that finishes early takes the next, evening out unequal chunks
+        (4 chunks on 2 workers decoded 7–9 % faster than 2–3 larger ones; docs/benchmarks.md)."""
+        return 2 * workers if workers > 1 else 1
 
     def translate(self, segments: list[str], source: str, target: str) -> list[str]:
         if not segments:
@@ -298,13 +345,16 @@ class CTranslate2Engine:
         return prepared.text, prepared.placeholders
 
     def translate_tokens(self, loaded: LoadedModel, batch: list[list[str]], target: str) -> list[str]:
-        """Decode tokenized segments in length-sorted chunks; returns detokenized text in input order."""
+        """Decode tokenized segments in length-sorted chunks, in parallel on several workers;
+        returns detokenized text in input order."""
         prefix = self.target_prefix(loaded.info, target)
         out = [""] * len(batch)
-        for group in self.chunks([len(t) for t in batch]):
-            inputs = [batch[i] for i in group]
-            longest = max(len(t) for t in inputs)
-            try:
+        parallel = loaded.workers > 1
+        submitted = []
+        try:
+            for group in self.chunks([len(t) for t in batch], self.chunk_parts(loaded.workers)):
+                inputs = [batch[i] for i in group]
+                longest = max(len(t) for t in inputs)
                 results = loaded.translator.translate_batch(
                     inputs,
                     target_prefix=[prefix] * len(inputs) if prefix else None,
@@ -314,15 +364,18 @@ class CTranslate2Engine:
                     max_input_length=0,
                     max_decoding_length=self.decoding_length(longest) + len(prefix),
                     replace_unknowns=True,
+                    asynchronous=parallel,  # queued: the translator's workers take chunks as they free up
                 )
-            except (RuntimeError, ValueError) as exc:
-                raise TranslationError(f"ctranslate2 ({loaded.info.id}) failed: {exc}") from None
-            self.calls += 1
-            for i, result in zip(group, results):
-                hypothesis = list(result.hypotheses[0])
-                if prefix and hypothesis[:len(prefix)] == prefix:
-                    hypothesis = hypothesis[len(prefix):]
-                out[i] = detokenize(loaded.target_sp, hypothesis)
+                self.calls += 1
+                submitted.append((group, results))
+            for group, results in submitted:
+                for i, result in zip(group, results):
+                    hypothesis = list((result.result() if parallel else result).hypotheses[0])
+                    if prefix and hypothesis[:len(prefix)] == prefix:
+                        hypothesis = hypothesis[len(prefix):]
+                    out[i] = detokenize(loaded.target_sp, hypothesis)
+        except (RuntimeError, ValueError) as exc:
+            raise TranslationError(f"ctranslate2 ({loaded.info.id}) failed: {exc}") from None
         return out
 
 
