@@ -33,6 +33,13 @@ def _v2_entry_notes(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE entries ADD COLUMN note TEXT"))
 
 
+def _v3_history_seo_images(conn: Connection) -> None:
+    """Entry history (``entry show``), per-source SEO choice, images stored in the site."""
+    if inspect(conn).has_table("sources") and not _has_column(conn, "sources", "seo"):
+        conn.execute(text("ALTER TABLE sources ADD COLUMN seo VARCHAR(16)"))
+    schema.metadata.create_all(conn, tables=[schema.entry_events, schema.images])
+
+
 def _has_column(conn: Connection, table: str, column: str) -> bool:
     return any(c["name"] == column for c in inspect(conn).get_columns(table))
 
@@ -40,6 +47,7 @@ def _has_column(conn: Connection, table: str, column: str) -> bool:
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_initial,
     _v2_entry_notes,
+    _v3_history_seo_images,
 ]
 
 

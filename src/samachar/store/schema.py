@@ -12,6 +12,7 @@ from datetime import timezone
 from sqlalchemy import (
     JSON,
     Boolean,
+    LargeBinary,
     Column,
     DateTime,
     ForeignKey,
@@ -70,6 +71,7 @@ sources = Table(
     Column("policy", String(16)),  # full / excerpt / link; NULL: the site default
     Column("language", String(16)),  # the source's language; NULL: the site's source language
     Column("interval_minutes", Integer),
+    Column("seo", String(16)),  # v3: canonical / noindex / index; NULL: the site default
     Column("etag", Text),
     Column("last_modified", Text),
     Column("status", String(16), nullable=False, default="new"),  # new / ok / error / gone
@@ -173,4 +175,32 @@ glossary = Table(
     Column("source_term", String(300), nullable=False),
     Column("target_term", String(300), nullable=False),
     UniqueConstraint("lang", "source_term", name="uq_glossary_lang_term"),
+)
+
+entry_events = Table(
+    "entry_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entry_id", Integer, ForeignKey("entries.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("state", String(16), nullable=False),  # the state the entry is in after the event
+    Column("reason", Text),  # the error, note or action that explains it
+    Column("attempt", Integer, nullable=False, default=0),
+    Index("ix_entry_events_entry", "entry_id", "id"),
+)
+
+images = Table(
+    "images",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", String(2048), nullable=False, unique=True),  # where the image was fetched from
+    Column("sha256", String(64)),  # of the bytes; the site's file name derives from it
+    Column("content_type", String(64)),  # sniffed from the bytes, not the header
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("size", Integer),
+    Column("data", LargeBinary),  # NULL when the fetch failed (see error)
+    Column("error", Text),
+    Column("fetched_at", UTCDateTime(), nullable=False),
+    Index("ix_images_sha256", "sha256"),
 )

@@ -33,6 +33,7 @@ class SourceRow:
     etag: str | None = None
     last_modified: str | None = None
     entries: int = 0
+    seo: str | None = None  # canonical / noindex / index; None: the site default
 
     @property
     def display_name(self) -> str:
