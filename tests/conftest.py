@@ -14,6 +14,8 @@ import os  # noqa: E402
 # that database instead of a SQLite file, to keep the SQL portable; .ci/run sets it when it can
 # start a PostgreSQL server.
 TEST_DATABASE_URL = os.environ.get("SAMACHAR_TEST_DATABASE_URL")
+# No test asks the public model index (the demo would): a closed loopback port refuses at once.
+os.environ["SAMACHAR_MODEL_INDEX"] = "http://127.0.0.1:9/index.json"
 _cleared: set[str] = set()
 
 

@@ -16,6 +16,7 @@ there is one, what to do next. The tree::
     ├── ExtractionError        no article body could be found
     └── TranslationError       engine failed or is not installed for a pair
         └── PairNotInstalled
+            └── RuntimeMissing a model is installed but the library that runs it is not
 """
 
 from __future__ import annotations
@@ -80,3 +81,10 @@ class TranslationError(SamacharError):
 
 class PairNotInstalled(TranslationError):
     pass
+
+
+class RuntimeMissing(PairNotInstalled):
+    """A model for the pair is installed, but a package its engine needs cannot be imported.
+
+    Said apart from "no model": the fix is a ``pip install``, not another model.
+    """

@@ -107,10 +107,13 @@ def download(url: str, destination: Path, *, expected_size: int | None = None, s
 
 
 def install_model(source: str, target: str, models_dir: Path, *, url: str | None = None, timeout: float = 60.0,
-                  show_progress: bool = True) -> InstalledModel:
-    """Download the newest Argos package for ``source``→``target`` and import it."""
+                  show_progress: bool = True, index: list[dict[str, Any]] | None = None) -> InstalledModel:
+    """Download the newest Argos package for ``source``→``target`` and import it.
+
+    ``index`` is an index already fetched (the demo asks it with a deadline of its own).
+    """
     try:
-        package = choose_package(fetch_index(url, timeout=timeout), source, target)
+        package = choose_package(index if index is not None else fetch_index(url, timeout=timeout), source, target)
     except DownloadError as exc:
         if "cannot reach" in str(exc):
             raise DownloadError(f"{exc}; {_offline_hint(source, target)}") from None

@@ -297,7 +297,7 @@ def _moses() -> tuple[Any, Any, Any]:
     try:
         from sacremoses import MosesDetokenizer, MosesPunctNormalizer, MosesTokenizer
     except ImportError as exc:  # pragma: no cover - exercised only without the extra installed
-        raise ImportError("IndicTrans2 models need sacremoses (pip install 'samachar[ctranslate2]')") from exc
+        raise ImportError("IndicTrans2 models need sacremoses (pip install sacremoses)") from exc
     return MosesPunctNormalizer(lang="en"), MosesTokenizer(lang="en"), MosesDetokenizer(lang="en")
 
 

@@ -15,7 +15,7 @@ import inspect
 from pathlib import Path
 from typing import Any
 
-from samachar.errors import ConfigError, PairNotInstalled
+from samachar.errors import ConfigError, PairNotInstalled, RuntimeMissing
 from samachar.translate.engine import Engine, available_engines, engine_supports
 
 AUTO_ORDER = ("ctranslate2", "apertium")
@@ -59,6 +59,17 @@ def resolve_engine(names: list[str], source: str, target: str, *, models_dir: Pa
     options = options or {}
     chosen: list[Engine] = []
     tried: list[str] = []
+    runtime_missing: list[RuntimeMissing] = []
+
+    def usable(engine: Engine, name: str) -> bool:
+        try:
+            if engine_supports(engine, source, target):
+                return True
+        except RuntimeMissing as exc:
+            runtime_missing.append(exc)
+        tried.append(name)
+        return False
+
     for name in names:
         if name == "auto":
             for candidate in AUTO_ORDER:
@@ -67,16 +78,15 @@ def resolve_engine(names: list[str], source: str, target: str, *, models_dir: Pa
                 except ConfigError as exc:
                     tried.append(f"{candidate} ({exc})")
                     continue
-                if engine_supports(engine, source, target):
+                if usable(engine, candidate):
                     chosen.append(engine)
                     break
-                tried.append(candidate)
             continue
         engine = build_engine(name, models_dir=models_dir, options=options.get(name))
-        if engine_supports(engine, source, target):
+        if usable(engine, name):
             chosen.append(engine)
-        else:
-            tried.append(name)
+    if not chosen and runtime_missing:
+        raise runtime_missing[0]
     if not chosen:
         raise PairNotInstalled(
             f"no installed engine translates {source}→{target} (tried: {', '.join(tried) or 'none'}); "

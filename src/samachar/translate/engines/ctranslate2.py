@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from samachar.errors import ConfigError, PairNotInstalled, TranslationError
+from samachar.errors import ConfigError, PairNotInstalled, RuntimeMissing, TranslationError
 from samachar.models.languages import FLORES, m2m_token, marian_target_token
 from samachar.models.registry import InstalledModel, find_model, list_models
 
@@ -79,6 +79,32 @@ def _default_models_dir() -> Path:
     from samachar.config import home_dir
 
     return home_dir() / "models"
+
+
+
+# The packages a model kind needs at run time (module name → PyPI name).
+RUNTIME_PACKAGES = {"ctranslate2": "ctranslate2", "sentencepiece": "sentencepiece"}
+INDICTRANS2_PACKAGES = {"sacremoses": "sacremoses"}
+
+
+def check_runtime(info: InstalledModel, pair: str) -> None:
+    """Raise :class:`RuntimeMissing` when a package that runs ``info`` cannot be imported."""
+    import importlib
+
+    needed = dict(RUNTIME_PACKAGES)
+    if info.kind == "indictrans2":
+        needed.update(INDICTRANS2_PACKAGES)
+    missing = []
+    for module, pypi in needed.items():
+        try:
+            importlib.import_module(module)
+        except ImportError:  # absent, or present but broken (a missing shared library)
+            missing.append(pypi)
+    if missing:
+        raise RuntimeMissing(
+            f"a {pair} model is installed ({info.id}) but the package(s) that run it are missing: "
+            f"{', '.join(missing)}; install them with: pip install {' '.join(missing)} "
+            "(a plain 'pip install samachar' includes them)")
 
 
 class CTranslate2Engine:
@@ -140,15 +166,19 @@ class CTranslate2Engine:
         return info.id if info else self.name
 
     def supports(self, source: str, target: str) -> bool:
+        """True when a model for the pair is installed and its runtime imports.
+
+        An installed model whose runtime is missing raises :class:`RuntimeMissing`
+        naming the package, rather than reading as "no model".
+        """
         try:
-            import ctranslate2  # noqa: F401
-            import sentencepiece  # noqa: F401
-        except ImportError:
-            return False
-        try:
-            return self.model_info(source, target) is not None
+            info = self.model_info(source, target)
         except ConfigError:
             return False
+        if info is None:
+            return False
+        check_runtime(info, f"{source}→{target}")
+        return True
 
     # -- loading ----------------------------------------------------------------------------------
 
@@ -182,12 +212,10 @@ class CTranslate2Engine:
         with self._lock:
             if info.path in self._loaded:
                 return self._loaded[info.path]
-            try:
-                import ctranslate2
-                import sentencepiece as spm
-            except ImportError as exc:
-                raise PairNotInstalled(f"ctranslate2 engine needs the ctranslate2 and sentencepiece packages "
-                                       f"(pip install 'samachar[ctranslate2]'): {exc}") from None
+            check_runtime(info, f"{info.source}→{info.target}")
+            import ctranslate2
+            import sentencepiece as spm
+
             device = self.resolved_device()
             if self.compute_type not in ("auto", "default"):
                 supported = ctranslate2.get_supported_compute_types(device)
