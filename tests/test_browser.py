@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
@@ -71,8 +72,9 @@ class Reader:
         dialog.dismiss()
 
     def _route(self, route) -> None:
-        host = urlsplit(route.request.url).hostname or ""
-        if host == "127.0.0.1":
+        parts = urlsplit(route.request.url)
+        host = parts.hostname or ""
+        if host == "127.0.0.1" or parts.scheme == "file":
             route.continue_()
         elif host.endswith(".example") and route.request.resource_type == "image":
             route.fulfill(status=200, content_type="image/svg+xml", body=PLACEHOLDER_SVG)
@@ -82,7 +84,7 @@ class Reader:
 
     def open(self, url: str) -> None:
         response = self.page.goto(url, wait_until="load")
-        assert response is not None and response.status == 200, url
+        assert response is not None and (url.startswith("file:") or response.status == 200), url
 
     def close(self) -> None:
         self.context.close()
@@ -115,7 +117,7 @@ def test_reader_sees_hindi_home_and_article(browser, sample_site, tmp_path):
     assert page.inner_text("h1") == "ताज़ा लेख"
     first = page.locator("h2.card-title a").first
     assert first.inner_text() == "मॉस्को और प्योंगयांग ने सहयोग बढ़ाने पर बात की"
-    assert page.locator("li.card time").first.inner_text() == "29 नवंबर 2026"
+    assert page.locator("li.card time").first.inner_text() == "28 नवंबर 2026"  # the original's date first
     if target := os.environ.get("SAMACHAR_SCREENSHOTS"):
         Path(target).mkdir(parents=True, exist_ok=True)
     shot_dir = Path(os.environ.get("SAMACHAR_SCREENSHOTS") or tmp_path)
@@ -137,7 +139,7 @@ def test_reader_sees_hindi_home_and_article(browser, sample_site, tmp_path):
 
     first.click()
     page.wait_for_load_state("load")
-    assert page.url.endswith("/articles/moscow-pyongyang-talks/")
+    assert page.url.endswith("/articles/moscow-pyongyang-talks/index.html")
     assert page.inner_text("h1") == "मॉस्को और प्योंगयांग ने सहयोग बढ़ाने पर बात की"
     assert page.title() == "मॉस्को और प्योंगयांग ने सहयोग बढ़ाने पर बात की · समाचार"
     attribution = page.locator("aside.attribution")
@@ -148,7 +150,7 @@ def test_reader_sees_hindi_home_and_article(browser, sample_site, tmp_path):
     assert link.get_attribute("href") == "https://dailyledger.example/world/moscow-pyongyang-talks"
     assert link.is_visible()
     lead = page.locator("figure.lead-image img")
-    assert lead.get_attribute("loading") == "lazy"
+    assert lead.get_attribute("loading") is None and lead.get_attribute("fetchpriority") == "high"  # above the fold
     assert page.evaluate("document.querySelector('figure.lead-image img').naturalWidth") > 0
     ld = json.loads(page.locator("script[type='application/ld+json']").inner_text())
     assert ld["isBasedOn"]["url"] == "https://dailyledger.example/world/moscow-pyongyang-talks"
@@ -234,7 +236,7 @@ def test_hostile_content_is_inert_in_built_files_and_articles_survive(hostile_si
     titles = home.xpath("//h2[@class='card-title']/a/text()")
     assert titles == [a.title for a in articles]  # every article is still published, title as plain text
     for link, article in zip(home.xpath("//h2[@class='card-title']/a/@href"), articles, strict=True):
-        page = (out / unquote(link).lstrip("/") / "index.html").read_bytes()
+        page = (out / unquote(link)).read_bytes()
         doc = lxml_html.fromstring(page)
         assert doc.xpath("//h1")[0].text_content() == article.title
         body = doc.xpath("//div[@class='article-body']")[0].text_content()
@@ -252,8 +254,9 @@ def test_hostile_content_never_runs_in_chromium(browser, hostile_site):
         reader = Reader(browser)
         home = lxml_html.fromstring((out / "index.html").read_bytes())
         links = home.xpath("//h2[@class='card-title']/a/@href")
-        extra = [*dict.fromkeys(home.xpath("//p[@class='meta']/a/@href")), "/" + quote("tags/सुरक्षा/"),
-                 "/404.html"]
+        links = ["/" + link for link in links]  # the export links relative to its root page
+        extra = [*dict.fromkeys("/" + link for link in home.xpath("//p[@class='meta']/a/@href")),
+                 "/" + quote("tags/सुरक्षा/"), "/404.html"]
         visited = 0
         for link in ["/", *links, *extra]:
             reader.open(url + link)
@@ -271,3 +274,80 @@ def test_hostile_content_never_runs_in_chromium(browser, hostile_site):
         assert reader.errors == []
         assert reader.external == []
         reader.close()
+
+
+DEVANAGARI_FONT_STATE = """async () => {
+    await document.fonts.ready;
+    const faces = [...document.fonts].filter(f => f.family.replace(/"/g, '') === 'Samachar Devanagari');
+    return {faces: faces.map(f => f.weight + ':' + f.status),
+            ready: document.fonts.check('700 20px "Samachar Devanagari"', 'क्ष')
+                   && document.fonts.check('20px "Samachar Devanagari"', 'क्ष'),
+            width: (() => {
+                const probe = (family) => {
+                    const span = document.createElement('span');
+                    span.textContent = 'क्षत्रिय प्रधानमंत्री';
+                    span.style.font = '40px ' + family;
+                    span.style.whiteSpace = 'nowrap';
+                    document.body.append(span);
+                    const w = span.getBoundingClientRect().width;
+                    span.remove();
+                    return w;
+                };
+                return [probe('"Samachar Devanagari", monospace'), probe('monospace')];
+            })()};
+}"""
+
+
+def test_hindi_renders_in_the_bundled_font_and_other_pages_do_not_load_it(browser, sample_site, tmp_path):
+    reader = Reader(browser)
+    fonts: list[str] = []
+    reader.page.on("response", lambda r: fonts.append(f"{r.status} {r.url}") if ".woff2" in r.url else None)
+    reader.open(sample_site + "/articles/moscow-pyongyang-talks/")
+    state = reader.page.evaluate(DEVANAGARI_FONT_STATE)
+    assert sorted(state["faces"]) == ["400:loaded", "700:loaded"] and state["ready"], state
+    assert state["width"][0] != state["width"][1]  # the bundled font, not the fallback (or boxes), set it
+    assert sorted(f.split("?")[0].rsplit("/", 1)[-1] for f in fonts) == [
+        "noto-sans-devanagari-bold.woff2", "noto-sans-devanagari-regular.woff2"]
+    assert all(f.startswith("200 ") for f in fonts)
+    assert reader.errors == []  # the CSP lets the site's own fonts load
+    # a Spanish site with no Devanagari on the page asks for neither the font nor its stylesheet
+    article = samples.sample_articles()[0]
+    spanish = replace(article, title="Moscú y Pionyang", summary="Resumen.", lang="es", image=None,
+                      blocks=[Block("paragraph", "Texto.")], categories=["mundo"])
+    out = tmp_path / "es"
+    build_site([spanish], SiteConfig(language="es", title="Noticias", base_url="https://news.example.es/"), out)
+    requested: list[str] = []
+    reader.page.on("request", lambda r: requested.append(r.url))
+    with loopback.serve_directory(out) as url:
+        reader.open(url + "/articles/moscow-pyongyang-talks/")
+        assert reader.page.evaluate("getComputedStyle(document.body).margin") == "0px"
+    assert not [r for r in requested if "devanagari" in r or r.endswith(".woff2")], requested
+    reader.close()
+
+
+def test_the_export_opened_from_disk_is_styled_and_navigable(browser, tmp_path):
+    out = tmp_path / "site"
+    build_site(samples.sample_articles(), SiteConfig(base_url="https://news.example.in/", per_page=6), out)
+    reader = Reader(browser)
+    page = reader.page
+    unstyled = page.evaluate("getComputedStyle(document.body).margin")  # about:blank, the browser's defaults
+    reader.open((out / "index.html").as_uri())
+    style = page.evaluate("""() => ({margin: getComputedStyle(document.body).margin,
+        header: getComputedStyle(document.querySelector('.site-header')).backgroundColor})""")
+    assert style["margin"] == "0px" and style["margin"] != unstyled and style["header"] != "rgba(0, 0, 0, 0)"
+    page.locator("h2.card-title a").first.click()
+    page.wait_for_load_state("load")
+    assert page.url == (out / "articles" / "moscow-pyongyang-talks" / "index.html").as_uri()
+    assert page.inner_text("h1") == "मॉस्को और प्योंगयांग ने सहयोग बढ़ाने पर बात की"
+    assert page.evaluate("getComputedStyle(document.body).margin") == "0px"
+    state = page.evaluate(DEVANAGARI_FONT_STATE)
+    assert sorted(state["faces"]) == ["400:loaded", "700:loaded"], state
+    page.locator("nav.tags a").first.click()
+    page.wait_for_load_state("load")
+    assert page.url.startswith((out / "tags").as_uri()) and page.url.endswith("/index.html")
+    assert page.locator("h2.card-title a").count() >= 1
+    page.locator("a.site-title").click()
+    page.wait_for_load_state("load")
+    assert page.url == (out / "index.html").as_uri() and page.inner_text("h1") == "ताज़ा लेख"
+    assert reader.errors == [] and reader.external == []
+    reader.close()

@@ -27,7 +27,7 @@ def samachar(home: Path, *args: str, allow_private: bool = True, expect: int = 0
     if allow_private:
         env["SAMACHAR_ALLOW_PRIVATE_NETWORKS"] = "1"
     proc = subprocess.run([sys.executable, "-m", "samachar", *args], env=env, capture_output=True, text=True,
-                          timeout=300)
+                          stdin=subprocess.DEVNULL, timeout=300)
     assert proc.returncode == expect, f"{args}: rc={proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     return proc
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 from lxml import html as lxml_html
 
 from samachar.demo import samples_dir
+from samachar.demo.run import SAMPLES_PORT
 
 
 def run_cli(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -93,9 +95,17 @@ def test_every_sample_entry_is_accounted_for(demo_site):
 
 
 def test_a_second_run_changes_nothing(demo_site):
+    """Also when the samples' usual port is taken (another samachar runs): they move, nothing is duplicated."""
     home, out, _ = demo_site
     before = tree_digest(out)
-    entries_before = run_cli(home, "entry", "list", "--json").stdout
-    run_cli(home, "demo", "--build-only", "--out", str(out))
-    assert run_cli(home, "entry", "list", "--json").stdout == entries_before
+    entries_before = json.loads(run_cli(home, "entry", "list", "--json").stdout)
+    with socket.socket() as squatter:
+        try:
+            squatter.bind(("127.0.0.1", SAMPLES_PORT))
+            squatter.listen(1)
+        except OSError:
+            pass  # taken already, so the first run did not have it either
+        run_cli(home, "demo", "--build-only", "--out", str(out))
+    entries_after = json.loads(run_cli(home, "entry", "list", "--json").stdout)
+    assert [(e["id"], e["state"]) for e in entries_after] == [(e["id"], e["state"]) for e in entries_before]
     assert tree_digest(out) == before

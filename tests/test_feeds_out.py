@@ -70,19 +70,19 @@ def test_rss_20(pages, base):
     assert items
     guids = [item.findtext("guid") for item in items]
     assert len(set(guids)) == len(guids)
-    dates = []
     for item in items:
         assert item.findtext("title") or item.findtext("description")
         assert absolute(item.findtext("link"))
         guid = item.find("guid")
         assert guid.get("isPermaLink") == "true" and guid.text == item.findtext("link")
         assert RFC822.match(item.findtext("pubDate")), item.findtext("pubDate")
-        dates.append(parsedate_to_datetime(item.findtext("pubDate")))
+        assert parsedate_to_datetime(item.findtext("pubDate")).tzinfo is not None
         assert item.find("author") is None  # RSS author must be an e-mail address; names go in dc:creator
         assert_html_urls_absolute(item.findtext("description"))
         encoded = item.findtext("content:encoded", namespaces=NS)
         assert_html_urls_absolute(encoded)
-    assert dates == sorted(dates, reverse=True)
+    # newest republished first, as the pages list them (pubDate is the original's date, in any order)
+    assert guids == [i["url"] for i in json.loads(pages[base + "feed.json"])["items"]]
 
 
 def test_rss_item_content(pages):
@@ -90,7 +90,7 @@ def test_rss_item_content(pages):
     first = channel.find("item")
     assert first.findtext("title") == "मॉस्को और प्योंगयांग ने सहयोग बढ़ाने पर बात की"
     assert first.findtext("link") == BASE + "articles/moscow-pyongyang-talks/"
-    assert first.findtext("pubDate") == "Sun, 29 Nov 2026 06:15:00 GMT"
+    assert first.findtext("pubDate") == "Sat, 28 Nov 2026 21:40:00 GMT"  # the original's date
     assert first.findtext("dc:creator", namespaces=NS) == "Anna Petrova, James Okafor"
     assert [c.text for c in first.findall("category")] == ["विश्व", "कूटनीति"]
     content = first.findtext("content:encoded", namespaces=NS)
@@ -131,7 +131,8 @@ def test_atom_10(pages, base):
 def test_atom_entry_details(pages):
     root = etree.fromstring(pages["atom.xml"])
     entry = root.find("atom:entry", NS)
-    assert entry.findtext("atom:published", namespaces=NS) == "2026-11-29T06:15:00Z"
+    assert entry.findtext("atom:published", namespaces=NS) == "2026-11-28T21:40:00Z"  # the original's
+    assert entry.findtext("atom:updated", namespaces=NS) == "2026-11-29T06:15:00Z"  # ours
     related = [l.get("href") for l in entry.findall("atom:link", NS) if l.get("rel") == "related"]
     assert related == ["https://dailyledger.example/world/moscow-pyongyang-talks"]
     assert [a.text for a in entry.findall("atom:author/atom:name", NS)] == ["Anna Petrova", "James Okafor"]
@@ -152,7 +153,7 @@ def test_json_feed_11(pages, base):
     for item in feed["items"]:
         assert item.get("content_html") or item.get("content_text")
         assert absolute(item["url"])
-        assert RFC3339.match(item["date_published"])
+        assert RFC3339.match(item["date_published"]) and RFC3339.match(item["date_modified"])
         assert "author" not in item
         for author in item.get("authors", []):
             assert set(author) <= {"name", "url", "avatar"} and author["name"]
@@ -162,6 +163,8 @@ def test_json_feed_11(pages, base):
         if "image" in item:
             assert absolute(item["image"])
         assert_html_urls_absolute(item["content_html"])
+    modified = [datetime.fromisoformat(item["date_modified"]) for item in feed["items"]]
+    assert modified == sorted(modified, reverse=True)  # newest republished first
 
 
 def test_json_feed_item(pages):
@@ -170,7 +173,8 @@ def test_json_feed_item(pages):
     assert item["authors"] == [{"name": "Anna Petrova"}, {"name": "James Okafor"}]
     assert item["tags"] == ["विश्व", "कूटनीति"]
     assert item["image"] == "https://images.dailyledger.example/2026/moscow-lead.jpg"
-    assert datetime.fromisoformat(item["date_published"].replace("Z", "+00:00")).hour == 6
+    assert item["date_published"] == "2026-11-28T21:40:00Z"  # the original's
+    assert item["date_modified"] == "2026-11-29T06:15:00Z"  # ours
 
 
 def test_per_source_and_tag_feeds_hold_their_articles(pages, articles):
@@ -183,7 +187,8 @@ def test_per_source_and_tag_feeds_hold_their_articles(pages, articles):
 def test_pages_link_their_feeds(pages):
     tag_page = lxml_html.fromstring(pages["tags/शहर/index.html"])
     hrefs = tag_page.xpath("//link[@rel='alternate']/@href")
-    assert "/feed.xml" in hrefs and "/" + quote("tags/शहर/atom.xml") in hrefs and "/" + quote("tags/शहर/feed.json") in hrefs
+    assert hrefs[:3] == ["../../feed.xml", "../../atom.xml", "../../feed.json"]  # relative to the page
+    assert "atom.xml" in hrefs and "feed.json" in hrefs
 
 
 def test_feeds_cap_items_and_survive_control_characters(articles):
@@ -208,3 +213,27 @@ def test_hostile_titles_stay_text_in_feeds(articles):
     assert item.findtext("description") == "&lt;script&gt;alert(1)&lt;/script&gt; खबर"
     encoded = lxml_html.fragment_fromstring(item.findtext("content:encoded", namespaces=NS), create_parent="div")
     assert not encoded.xpath("//script|//img[@onerror]")
+
+
+def test_an_unknown_original_date_is_ours_in_every_feed(pages):
+    url = BASE + "articles/city-metro-extension/"
+    [item] = [i for i in etree.fromstring(pages["feed.xml"]).iter("item") if i.findtext("link") == url]
+    assert item.findtext("pubDate") == "Sat, 28 Nov 2026 18:30:00 GMT"
+    [entry] = [e for e in etree.fromstring(pages["atom.xml"]).findall("atom:entry", NS)
+               if e.findtext("atom:id", namespaces=NS) == url]
+    assert entry.findtext("atom:published", namespaces=NS) == entry.findtext("atom:updated", namespaces=NS) \
+        == "2026-11-28T18:30:00Z"
+    [data] = [i for i in json.loads(pages["feed.json"])["items"] if i["id"] == url]
+    assert data["date_published"] == data["date_modified"] == "2026-11-28T18:30:00Z"
+
+
+def test_feeds_say_when_base_url_is_missing(articles):
+    missing = render_site(articles[:2], SiteConfig())
+    for name in ("feed.xml", "atom.xml"):
+        comments = [c.text for c in etree.fromstring(missing[name]).iter(etree.Comment)]
+        assert any("base_url is not set" in c and "http://localhost:8000/" in c for c in comments), name
+    assert "base_url is not set" in json.loads(missing["feed.json"])["_samachar"]["warning"]
+    assert etree.fromstring(missing["feed.xml"]).findtext("channel/link") == "http://localhost:8000/"
+    configured = render_site(articles[:2], SiteConfig(base_url=BASE))
+    assert not list(etree.fromstring(configured["atom.xml"]).iter(etree.Comment))
+    assert "_samachar" not in json.loads(configured["feed.json"])

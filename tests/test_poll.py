@@ -230,3 +230,52 @@ def test_poll_source_never_raises_on_bad_urls() -> None:
 
     outcomes = run(scenario())
     assert [o.status for o in outcomes] == ["error", "error", "error"]
+
+
+def test_a_page_over_the_size_cap_falls_back_to_the_feeds_content_at_once(tmp_path) -> None:
+    from conftest import database_url
+    from loopback import LoopbackSite
+
+    from samachar.config import Config, FetchConfig
+    from samachar.pipeline import Pipeline, RunReport
+    from samachar.store import Store
+
+    feed = """<?xml version="1.0"?><rss version="2.0"><channel><title>Big</title><link>{{BASE}}/</link>
+<item><title>Huge page</title><link>{{BASE}}/huge.html</link><guid>{{BASE}}/huge.html</guid>
+<description>&lt;p&gt;The feed says enough about the huge page to stand in for it.&lt;/p&gt;</description></item>
+<item><title>Huge, nothing else</title><link>{{BASE}}/huge2.html</link><guid>{{BASE}}/huge2.html</guid></item>
+</channel></rss>"""
+    huge = "<html><body><p>" + "word " * 40_000 + "</p></body></html>"
+    routes = {"/feed.xml": (200, "application/rss+xml", feed), "/huge.html": (200, "text/html", huge),
+              "/huge2.html": (200, "text/html", huge), "/robots.txt": (404, "text/plain", "")}
+    config = Config(home=tmp_path, fetch=FetchConfig(max_bytes=50_000))
+    with LoopbackSite(routes) as site:
+        pipeline = Pipeline(Store(database_url(tmp_path)), config, allow_private=True)
+        pipeline.store.sources.add(site.url("/feed.xml"))
+        report = pipeline.poll()
+        pipeline.fetch_pages(report)
+    entries = {e.title: e for e in pipeline.store.entries.list()}
+    with_feed, bare = entries["Huge page"], entries["Huge, nothing else"]
+    assert with_feed.state == "extracted" and with_feed.attempts == 0
+    assert "cap" in with_feed.note and "feed's content" in with_feed.note
+    assert bare.state == "failed" and "cap" in bare.error
+    assert isinstance(report, RunReport) and report.failed == 1 and report.extracted == 1
+
+
+def test_a_poll_keeps_the_feeds_title_as_the_sources_name(tmp_path) -> None:
+    from conftest import database_url
+    from loopback import LoopbackSite
+
+    from samachar.config import Config
+    from samachar.pipeline import Pipeline
+    from samachar.store import Store
+
+    feed = """<?xml version="1.0"?><rss version="2.0"><channel><title>Hill Post</title><link>https://hillpost.example/</link>
+<item><title>One</title><link>https://hillpost.example/one</link></item></channel></rss>"""
+    with LoopbackSite({"/feed.xml": (200, "application/rss+xml", feed)}) as site:
+        pipeline = Pipeline(Store(database_url(tmp_path)), Config(home=tmp_path), allow_private=True)
+        pipeline.store.sources.add(site.url("/feed.xml"))
+        assert pipeline.poll().new_entries == 1
+    [source] = pipeline.store.sources.list()
+    assert (source.feed_title, source.site_url, source.display_name) == (
+        "Hill Post", "https://hillpost.example/", "Hill Post")

@@ -39,7 +39,7 @@ def test_normalize_url(raw: str, expected: str) -> None:
 
 
 def test_identity_order_guid_url_then_hash() -> None:
-    url_guid = FeedEntry(title="A", url="https://x.example/a?utm_source=rss", guid="https://X.example/a#top")
+    url_guid = FeedEntry(title="A", url="https://x.example/a?utm_source=rss", guid="https://X.example/a")
     assert entry_identity(url_guid, 1).key == "url:https://x.example/a"
     assert entry_identity(url_guid, 1).normalized_url == "https://x.example/a"
 
@@ -65,6 +65,35 @@ def test_same_story_from_two_sources_has_one_key() -> None:
     a = FeedEntry(title="x", url="https://site.example.org/story?utm_campaign=a", guid="https://site.example.org/story")
     b = FeedEntry(title="x", url="https://news.google.com/url?url=https://site.example.org/story")
     assert entry_identity(a, 1).key == entry_identity(b, 2).key
+
+
+NOW_PAGE = "https://blog.example.org/now.html"
+
+
+def _now_page_entries(days: range, *, link_fragment: bool = True) -> list[FeedEntry]:
+    """Entries of a "now" page: one anchor per day, as a real Atom feed writes them."""
+    return [FeedEntry(title=f"Now, 2026-02-{d:02}", guid=f"{NOW_PAGE}#2026-02-{d:02}",
+                      url=f"{NOW_PAGE}#2026-02-{d:02}" if link_fragment else NOW_PAGE,
+                      summary=f"<p>Day {d}.</p>") for d in days]
+
+
+@pytest.mark.parametrize("link_fragment", [True, False])
+def test_ids_that_differ_only_by_their_fragment_are_different_entries(link_fragment: bool) -> None:
+    idents = [entry_identity(e, 1) for e in _now_page_entries(range(1, 31), link_fragment=link_fragment)]
+    assert len({i.key for i in idents}) == 30
+    assert len({i.normalized_url for i in idents}) == 30  # the store dedupes on the link too
+    assert idents[0].key == f"url:{NOW_PAGE}#2026-02-01"
+    assert idents[0].legacy_key == f"url:{NOW_PAGE}"  # what older versions stored, to recognise it
+
+
+def test_a_fragment_id_keeps_the_link_of_another_page_as_it_normalises() -> None:
+    ident = entry_identity(FeedEntry(title="x", guid=f"{NOW_PAGE}#7", url="https://blog.example.org/post?utm_source=x"), 1)
+    assert ident.key == f"url:{NOW_PAGE}#7" and ident.normalized_url == "https://blog.example.org/post"
+
+
+def test_ids_without_a_fragment_keep_the_key_older_versions_stored() -> None:
+    ident = entry_identity(FeedEntry(title="x", guid="https://Blog.example.org/p/1?utm_medium=rss"), 1)
+    assert ident.key == "url:https://blog.example.org/p/1" and ident.legacy_key is None
 
 
 OPML = b"""<?xml version="1.0" encoding="UTF-8"?>

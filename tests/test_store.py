@@ -153,3 +153,84 @@ def test_entries_done_in_another_language_are_reopened_and_failed_ones_can_be_re
     assert store.entries.reset(failed) == "new"
     assert store.entries.get(failed).state == "new" and store.entries.get(failed).attempts == 0
     assert store.entries.reset(failed) is None  # only failed or held entries
+
+
+def test_a_re_poll_of_a_database_with_collapsed_fragment_ids_restores_the_lost_entries_once(store):
+    from samachar.sources.identity import content_hash, entry_identity
+
+    page = "https://blog.example.org/now.html"
+    feed = [FeedEntry(title=f"Now {d}", url=f"{page}#2026-02-{d:02}", guid=f"{page}#2026-02-{d:02}",
+                      summary=f"<p>Day {d}.</p>") for d in range(1, 31)]
+    plain = FeedEntry(title="Plain", url="https://blog.example.org/p/1", guid="https://blog.example.org/p/1",
+                      summary="<p>Other.</p>")
+    src = store.sources.add("https://blog.example.org/atom.xml").id
+    # What older versions stored: the fragment dropped, so the 30 ids collapsed into one entry.
+    old = [(e, Ident(f"url:{page}", page, content_hash(e))) for e in feed]
+    [kept] = store.entries.add_many(src, old + [(plain, entry_identity(plain, src))])[:1]
+    assert len(store.entries.list()) == 2
+
+    restored = store.entries.add_many(src, [(e, entry_identity(e, src)) for e in feed + [plain]])
+    assert len(restored) == 29 and kept not in restored
+    assert sorted(e.title for e in store.entries.list()) == sorted([e.title for e in feed] + ["Plain"])
+    assert store.entries.add_many(src, [(e, entry_identity(e, src)) for e in feed + [plain]]) == []
+
+
+def test_every_state_change_and_recorded_error_is_in_the_entry_history(store):
+    src = store.sources.add("https://a.example/feed", policy="full").id
+    [entry_id, other] = store.entries.add_many(src, [(entry("Story", "https://x.example/s"), Ident("url:s", "s", "hs")),
+                                                     (entry("Other", "https://x.example/o"), Ident("url:o", "o", "ho"))])
+    store.entries.record_error(entry_id, "page not fetched: HTTP 503")
+    store.entries.save_page(entry_id, "https://x.example/s", "<html></html>")
+    store.articles.save(entry_id, Article(url="https://x.example/s", title="Story", blocks=[Block("paragraph", "Hi.")]),
+                        note="page body has 1 words; used the feed's content")
+    translated = TranslatedArticle(title="Historia", blocks=[Block("paragraph", "Hola.")], source_lang="en",
+                                   target_lang="es", engine="t")
+    store.translations.save(entry_id, translated, state="held", reason="held for review: numbers: 12 missing")
+    store.translations.save(entry_id, translated, state="held", reason="held for review: numbers: 12 missing")
+    assert store.entries.set_state(entry_id, "translated", expect="held", reason="approved")
+    assert not store.entries.set_state(entry_id, "translated", expect="held")  # no change: no event
+    store.posts.publish(entry_id, "es", "Story")
+    store.entries.set_state(other, "failed", error="no article body")
+    store.entries.set_state(other, "failed", error="no article body")  # the same again: nothing new to say
+    store.entries.reset(other)
+    assert store.entries.reopen_for_language("hi") == 1
+    store.entries.tombstone(other)
+
+    history = store.entries.history(entry_id)
+    assert [(h.state, h.attempt) for h in history] == [
+        ("new", 0), ("new", 1), ("fetched", 1), ("extracted", 1), ("held", 1), ("held", 1), ("translated", 1),
+        ("published", 1), ("extracted", 0)]
+    assert "HTTP 503" in history[1].reason and "feed's content" in history[3].reason
+    assert "numbers" in history[4].reason and history[6].reason == "approved" and "hi" in history[-1].reason
+    assert all(h.at.tzinfo is not None for h in history)
+    assert [(h.state, h.reason) for h in store.entries.history(other)] == [
+        ("new", f"new in the feed of source {src}"), ("failed", "no article body"), ("new", "retried"),
+        ("new", "deleted")]
+
+
+def test_sources_keep_their_seo_choice_and_are_removed_by_id_or_url(store):
+    first = store.sources.add("https://a.example/feed", seo="noindex")
+    assert store.sources.get(first.id).seo == "noindex"
+    assert store.sources.add("https://a.example/feed").seo == "noindex"  # unchanged unless given
+    second = store.sources.add("https://b.example/feed")
+    assert second.seo is None  # the site's default
+    assert store.sources.find("HTTPS://A.example/feed?utm_source=x").id == first.id
+    assert store.sources.find("https://c.example/feed") is None
+    assert store.sources.remove(first.id) and store.sources.remove(second.url)
+    assert not store.sources.remove(first.id) and not store.sources.remove(2**70)
+    assert store.sources.list() == []
+
+
+def test_a_publisher_that_moved_keeps_its_entries_identities(store):
+    src = store.sources.add("http://127.0.0.1:4001/feed.xml").id
+    old = "http://127.0.0.1:4001/a/story.html"
+    [moved] = store.entries.add_many(src, [(entry("Moved", old), Ident("url:m", old, "hm"))])
+    [kept] = store.entries.add_many(src, [(entry("Kept", "http://other.example/x"),
+                                           Ident("url:k", "http://other.example/x", "hk"))])
+    store.entries.save_page(moved, old, "<p>page</p>")
+    assert store.entries.move_site("http://127.0.0.1:4001", "http://127.0.0.1:5002/") == 1
+    assert store.entries.get(moved).url == "http://127.0.0.1:5002/a/story.html"
+    assert store.entries.page(moved)[0] == "http://127.0.0.1:5002/a/story.html"
+    assert store.entries.get(kept).url == "http://other.example/x"
+    new = "http://127.0.0.1:5002/a/story.html"  # the moved link, seen again, is no new story
+    assert store.entries.add_many(src, [(entry("Moved", new), Ident("url:m2", new, "hm2"))]) == []

@@ -63,7 +63,7 @@ def test_blocks_keep_kind_order_image_and_markup():
     assert [b.kind for b in result.blocks] == ["heading", "paragraph", "figure", "list_item", "preformatted"]
     assert result.blocks[0].level == 2
     assert result.blocks[1].html == 'el <a href="https://x.example/m">Moscú charlas</a> terminaron. él dijo “eso va estar.”'
-    assert result.blocks[2].image == Image("https://news.example/map.png", "map")
+    assert result.blocks[2].image == Image("https://news.example/map.png", "mapa")  # its alt translated too
     assert result.blocks[2].html == "ruta mapa"
     assert result.blocks[3].html == "nuevo línea<br>terminaron"
     assert result.blocks[4].html == "print('the talks')"  # code is not translated

@@ -1,8 +1,10 @@
-"""The ``samachar`` command: every subcommand is a thin shell around a stage or the pipeline.
+"""Follow news feeds, translate their articles and republish them on your own site, crediting each publisher.
 
-Errors that samachar raises on purpose print as one line (``error: …``) with
-exit status 2; a run that merely records per-source or per-entry failures
-exits 0.
+The ``samachar`` command: every subcommand is a thin shell around a stage or
+the pipeline. Errors that samachar raises on purpose print as one line
+(``error: …``) with exit status 2; a run that merely records per-source or
+per-entry failures exits 0. The first line above is the ``--help``
+description, so it stays plain text.
 """
 
 from __future__ import annotations
@@ -11,12 +13,19 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from samachar.config import Config, load_config, write_config
+from samachar.config import (
+    Config,
+    home_dir,
+    http_url_problem,
+    load_config,
+    write_config,
+)
 from samachar.errors import SamacharError
 from samachar.model import blocks_to_html
 from samachar.progress import Progress
@@ -57,22 +66,60 @@ def cmd_init(args, config: Config) -> int:
         raise SamacharError(f"unknown engine {args.engine!r}; installed engines: auto, {names}")
     if (config.home / CONFIG_NAME).exists() and not args.force:
         raise SamacharError(f"{config.home / CONFIG_NAME} exists; use --force to overwrite it")
+    base_url = _base_url(args.base_url)
     engines = [args.engine] if args.engine else None
     path = write_config(config.home, language=args.language, engines=engines, title=args.title,
-                        source_language=args.source_language)
+                        source_language=args.source_language, base_url=base_url)
     _store(load_config(config.home)).close()
     print(f"created {path} (site language {args.language}); add sources with 'samachar source add URL'")
+    if not base_url:
+        print(f"feeds will use http://localhost:8000/ until [site] base_url is set in {path}")
     return 0
+
+
+def _base_url(given: str | None) -> str:
+    """The site's public address: the flag, else asked on a terminal, else none for now."""
+    url = given
+    if url is None and sys.stdin.isatty() and sys.stdout.isatty():  # a person, not a script, is at the keyboard
+        try:
+            url = input("Address the site will be published at (e.g. https://news.example.org/; "
+                        "Enter to set it later): ")
+        except EOFError:
+            url = ""
+    url = (url or "").strip()
+    problem = http_url_problem(url) if url else None
+    if problem:
+        raise SamacharError(f"--base-url {url!r}: {problem}; give the site's absolute address, "
+                            "e.g. https://news.example.org/")
+    return url
 
 
 # -- sources --------------------------------------------------------------------------------------
 
 def _check_http_url(url: str) -> None:
-    from urllib.parse import urlsplit
+    problem = http_url_problem(url)
+    if problem:
+        raise SamacharError(f"{url!r} is not a usable http(s) URL: {problem}; give the feed's or the site's address")
 
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SamacharError(f"{url!r} is not an http(s) URL; give the feed's or the site's address")
+
+def _source_changes(args) -> dict:
+    """The fields ``source add`` was asked to set."""
+    given = {"name": args.name, "policy": args.policy, "language": args.language,
+             "interval_minutes": args.interval, "seo": args.seo}
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def _already_followed(store, url: str, args) -> bool:
+    """Say so when ``url`` is a followed feed, applying any fields given; False when it is new."""
+    existing = store.sources.find(url)
+    if existing is None:
+        return False
+    changes = _source_changes(args)
+    if changes:
+        store.sources.add(existing.url, **changes)
+    updated = f"; updated its {', '.join(k.split('_')[0] for k in changes)}" if changes else ""
+    print(f"already followed as source {existing.id} ({existing.display_name}){updated}")
+    return True
 
 
 def cmd_source_add(args, config: Config) -> int:
@@ -81,6 +128,9 @@ def cmd_source_add(args, config: Config) -> int:
 
     url = args.url
     _check_http_url(url)
+    store = _store(config)
+    if _already_followed(store, url, args):
+        return 0
     if not args.no_discover:
         async def resolve():
             async with HttpClient(allow_private=config.allow_private_networks,
@@ -90,9 +140,9 @@ def cmd_source_add(args, config: Config) -> int:
             url = asyncio.run(resolve())
         except SamacharError as exc:
             raise SamacharError(f"cannot add {args.url}: {exc} (use --no-discover to add it as it is)") from exc
-    store = _store(config)
-    source = store.sources.add(url, name=args.name, policy=args.policy, language=args.language,
-                               interval_minutes=args.interval)
+        if url != args.url and _already_followed(store, url, args):
+            return 0
+    source = store.sources.add(url, **_source_changes(args))
     note = f" (discovered from {args.url})" if url != args.url else ""
     print(f"source {source.id}: {source.url}{note}")
     return 0
@@ -101,7 +151,7 @@ def cmd_source_add(args, config: Config) -> int:
 def _source_json(s) -> dict:
     return {"id": s.id, "url": s.url, "name": s.display_name, "entries": s.entries,
             "status": "error" if s.status in ("error", "gone") else "ok", "state": s.status, "error": s.error,
-            "policy": s.policy, "language": s.language, "last_polled_at": _iso(s.last_polled_at),
+            "policy": s.policy, "seo": s.seo, "language": s.language, "last_polled_at": _iso(s.last_polled_at),
             "next_poll_at": _iso(s.next_poll_at), "error_count": s.error_count}
 
 
@@ -112,16 +162,21 @@ def cmd_source_list(args, config: Config) -> int:
         return 0
     if not sources:
         print("no sources; add one with 'samachar source add URL'")
+        return 0
+    print(f"{'ID':>4}  {'ENTRIES':>7}  {'STATE':<5}  NAME")
     for s in sources:
-        state = s.status + (f" ({s.error})" if s.error else "")
-        print(f"{s.id:>4}  {s.entries:>5} entries  {state:<10}  {s.display_name}  <{s.url}>")
+        reason = f"  ({s.error})" if s.error else ""
+        print(f"{s.id:>4}  {s.entries:>7}  {s.status:<5}  {s.display_name}{reason}")
     return 0
 
 
 def cmd_source_remove(args, config: Config) -> int:
-    if not _store(config).sources.remove(args.url):
-        raise SamacharError(f"no source {args.url}; see 'samachar source list'")
-    print(f"removed {args.url} (its entries are kept)")
+    store = _store(config)
+    wanted = args.source.strip()
+    source = store.sources.get(int(wanted)) if wanted.isascii() and wanted.isdigit() else store.sources.find(wanted)
+    if source is None or not store.sources.remove(source.id):
+        raise SamacharError(f"no source {wanted}; see 'samachar source list'")
+    print(f"removed source {source.id} ({source.display_name}); its entries are kept")
     return 0
 
 
@@ -175,10 +230,151 @@ def cmd_entry_list(args, config: Config) -> int:
     return 0
 
 
+def _known_entry(store, entry_id: int):
+    entry = store.entries.get(entry_id)
+    if entry is None:
+        raise SamacharError(f"no entry {entry_id}; see 'samachar entry list'")
+    return entry
+
+
+def cmd_entry_show(args, config: Config) -> int:
+    store = _store(config)
+    view = _entry_view(store, config, _known_entry(store, args.id))
+    if args.json:
+        _print_json(view)
+    else:
+        _print_entry(view)
+    return 0
+
+
+def _entry_view(store, config: Config, entry) -> dict:
+    """Everything an editor needs to judge an entry: its text both ways, its flags, its history."""
+    source = store.sources.get(entry.source_id) if entry.source_id else None
+    article = store.articles.get(entry.id)
+    translated = store.translations.get(entry.id, config.site.language)
+    segments, unplaced = _aligned_segments(article, translated)
+    return {
+        "id": entry.id, "title": (article.title if article else None) or entry.title, "url": entry.url,
+        "original_url": article.original_url if article else entry.url,
+        "state": entry.state, "error": entry.error, "note": entry.note, "attempts": entry.attempts,
+        "source": {"id": source.id, "name": source.display_name, "url": source.url} if source else None,
+        "published": _iso(entry.published),
+        "engine": translated.engine if translated else None,
+        "source_language": translated.source_lang if translated else None,
+        "target_language": translated.target_lang if translated else None,
+        "segments": segments, "flags": unplaced,
+        "history": [{"at": _iso(e.at), "state": e.state, "reason": e.reason, "attempt": e.attempt}
+                    for e in store.entries.history(entry.id)],
+    }
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _aligned_segments(article, translated) -> tuple[list[dict], list[dict]]:
+    """The original and the translation side by side, each QA flag on the segment it is about.
+
+    Sentence by sentence where a block splits into as many sentences on both
+    sides, else the whole block as one segment; the title is the segment with
+    block ``None``. Returns the segments and the flags no segment matches.
+    """
+    from samachar.translate.segment import split_sentences
+
+    if article is None:
+        return [], []
+    source_lang = translated.source_lang if translated else (article.language or "en")
+    target_lang = translated.target_lang if translated else source_lang
+    target_blocks = translated.blocks if translated else []
+    units = [(None, article.title, translated.title if translated else None)]
+    units += [(i, block.text, target_blocks[i].text if i < len(target_blocks) else None)
+              for i, block in enumerate(article.blocks)]
+    segments: list[dict] = []
+    for block, source_text, target_text in units:
+        if not _squash(source_text or "") and not _squash(target_text or ""):
+            continue  # an image without a caption: nothing to read
+        sources = [_squash(t) for t in split_sentences(source_text or "", source_lang)]
+        targets = [_squash(t) for t in split_sentences(target_text, target_lang)] if target_text is not None else []
+        if target_text is not None and len(sources) != len(targets):
+            sources, targets = [_squash(source_text or "")], [_squash(target_text)]
+        for k, text in enumerate(sources or [""]):
+            segments.append({"block": block, "source": text, "target": targets[k] if targets else None, "flags": []})
+    unplaced = []
+    for flag in translated.flags if translated else []:
+        said = {"check": flag.check, "severity": flag.severity, "message": flag.message}
+        segment = _segment_of(flag, segments)
+        if segment is None:
+            unplaced.append({**said, "block": flag.block, "source": flag.source, "target": flag.target})
+        else:
+            segment["flags"].append(said)
+    return segments, unplaced
+
+
+def _segment_of(flag, segments: list[dict]) -> dict | None:
+    """The segment a flag names: its own sentence, else the segment that contains it; its block first."""
+    wanted = _squash(flag.source or "")
+    if not wanted:
+        return None
+    own_block = [s for s in segments if s["block"] == flag.block]
+    for candidates in (own_block, segments):
+        for matches in (lambda s: s["source"] == wanted, lambda s: wanted in s["source"]):
+            found = next((s for s in candidates if matches(s)), None)
+            if found is not None:
+                return found
+    return None
+
+
+def _print_entry(view: dict) -> None:
+    """The entry for a reader in a terminal: metadata, the text both ways with flags, history."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(highlight=False, soft_wrap=True)
+    marks = {"error": "[bold red]✗ error[/]", "warning": "[yellow]! warning[/]"}
+
+    def flag_line(flag: dict) -> str:
+        mark = marks.get(flag["severity"], escape(flag["severity"]))
+        return f"    {mark} {escape(flag['check'])}: {escape(flag['message'])}"
+
+    console.print(f"[bold]{escape(view['title'] or '(no title)')}[/]")
+    reason = f" — {escape(view['error'])}" if view["error"] else ""
+    console.print(f"entry {view['id']} · [bold]{view['state']}[/]{reason}")
+    if view["source"]:
+        console.print(f"source: {escape(view['source']['name'])} (source {view['source']['id']})")
+    for label, key in (("original", "original_url"), ("published", "published"), ("note", "note")):
+        if view[key]:
+            console.print(f"{label}: {escape(str(view[key]))}")
+    if view["engine"]:
+        console.print(f"translated: {view['source_language']} → {view['target_language']} by "
+                      f"{escape(view['engine'])}")
+    if not view["segments"]:
+        console.print("\n(not extracted yet: no text to show)")
+    block = object()
+    for segment in view["segments"]:
+        if segment["block"] != block:
+            block = segment["block"]
+            console.print("\n[dim]title[/]" if block is None else "")
+        console.print(f"  [dim]{view['source_language'] or 'src'}[/]  {escape(segment['source'])}")
+        if segment["target"] is not None:
+            console.print(f"  [dim]{view['target_language']}[/]  {escape(segment['target'])}")
+        for flag in segment["flags"]:
+            console.print(flag_line(flag))
+    if view["flags"]:
+        console.print("\n[bold]other flags[/]")
+        for flag in view["flags"]:
+            console.print(flag_line(flag) + f" [dim]({escape(flag['source'])})[/]")
+    console.print("\n[bold]history[/]")
+    for event in view["history"]:
+        reason = f"  {escape(event['reason'])}" if event["reason"] else ""
+        console.print(f"  {event['at'][:19].replace('T', ' ')}  {event['state']:<10} attempt {event['attempt']}"
+                      f"{reason}")
+
+
 def cmd_entry_approve(args, config: Config) -> int:
     pipeline = _pipeline(config, args)
+    entry = _known_entry(pipeline.store, args.id)
     if not pipeline.approve(args.id):
-        raise SamacharError(f"entry {args.id} is not held for review")
+        raise SamacharError(f"entry {args.id} is {entry.state}, not held for review")
     print(f"entry {args.id} approved; it is published on the next run")
     return 0
 
@@ -195,6 +391,8 @@ def cmd_entry_delete(args, config: Config) -> int:
 
 def cmd_entry_retry(args, config: Config) -> int:
     pipeline = _pipeline(config, args)
+    for entry_id in args.ids:
+        _known_entry(pipeline.store, entry_id)
     ids = args.ids or [e.id for e in pipeline.store.entries.list(states=("failed",))]
     retried = [(i, pipeline.retry(i)) for i in ids]
     for entry_id, state in retried:
@@ -282,13 +480,18 @@ def _load_article(args, config: Config):
     return extract_article(path.read_bytes(), args.url or path.resolve().as_uri())
 
 
-def cmd_extract(args, config: Config) -> int:
-    article = _load_article(args, config)
-    data = {"title": article.title, "text": article.text, "html": blocks_to_html(article.blocks),
-            "canonical_url": article.canonical_url, "publisher": article.publisher,
+def _article_metadata(article) -> dict:
+    """What ``extract --json`` and ``translate --json`` both say about the article besides its text."""
+    return {"canonical_url": article.canonical_url, "publisher": article.publisher,
             "author": ", ".join(article.authors) or None, "published": _iso(article.published),
             "modified": _iso(article.modified), "image": article.image.src if article.image else None,
             "language": article.language, "source": article.source}
+
+
+def cmd_extract(args, config: Config) -> int:
+    article = _load_article(args, config)
+    data = {"title": article.title, "text": article.text, "html": blocks_to_html(article.blocks),
+            **_article_metadata(article)}
     if args.json:
         _print_json(data)
     else:
@@ -308,7 +511,7 @@ def cmd_translate(args, config: Config) -> int:
     data = {"title": translated.title, "source_html": blocks_to_html(article.blocks),
             "html": blocks_to_html(translated.blocks), "engine": translated.engine,
             "source_language": source, "target_language": target,
-            "flags": [f.to_dict() for f in translated.flags]}
+            "flags": [f.to_dict() for f in translated.flags], **_article_metadata(article)}
     if args.json:
         _print_json(data)
     else:
@@ -345,13 +548,36 @@ def cmd_glossary_remove(args, config: Config) -> int:
 # -- demo -----------------------------------------------------------------------------------------
 
 def cmd_demo(args, config: Config) -> int:
+    import os
+
     from samachar.demo.run import run_demo
 
-    return run_demo(config, build_only=args.build_only, out=Path(args.out) if args.out else None,
-                    host=args.host, port=args.port, quiet=args.quiet)
+    explicit = args.home or os.environ.get("SAMACHAR_HOME") or None
+    return run_demo(Path(explicit).expanduser() if explicit else None, build_only=args.build_only,
+                    out=Path(args.out) if args.out else None, host=args.host, port=args.port, quiet=args.quiet,
+                    install=not args.no_install)
 
 
 # -- parser ---------------------------------------------------------------------------------------
+
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not at least 1")
+    return value
+
+
+def _port(text: str) -> int:
+    """An argparse type: a TCP port, 1-65535."""
+    value = _positive_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (1-65535)")
+    return value
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="samachar", description=__doc__.splitlines()[0])
@@ -365,26 +591,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", help="translation engine (default: auto)")
     p.add_argument("--title", help="site title")
     p.add_argument("--source-language", default="en", help="language of the sources (default: en)")
+    p.add_argument("--base-url", help="the site's public address, e.g. https://news.example.org/ (used in feeds; "
+                                      "asked for on a terminal when not given)")
     p.add_argument("--force", action="store_true", help="overwrite an existing samachar.toml")
     p.set_defaults(func=cmd_init)
 
     source = sub.add_parser("source", help="add, list and remove sources").add_subparsers(dest="action", required=True)
     p = source.add_parser("add", help="follow a feed (or a site: its feed is discovered)")
-    p.add_argument("url")
-    p.add_argument("--name")
+    p.add_argument("url", help="the feed's address, or the site's (its feed is discovered)")
+    p.add_argument("--name", help="the publisher's name as the site credits it (default: the feed's title)")
     p.add_argument("--policy", choices=("full", "excerpt", "link"), help="republish policy (default: the site's)")
+    p.add_argument("--seo", choices=("canonical", "noindex", "index"),
+                   help="what search engines are told about its articles (default: the site's [site] seo)")
     p.add_argument("--language", help="the source's language, if not the site's source language")
-    p.add_argument("--interval", type=int, help="poll every N minutes (default: from the feed)")
+    p.add_argument("--interval", type=_positive_int, help="poll every N minutes (default: from the feed)")
     p.add_argument("--no-discover", action="store_true", help="add the URL as it is, without fetching it")
     p.set_defaults(func=cmd_source_add)
     p = source.add_parser("list", help="sources with their entry counts and last error")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON (with URLs, policy, SEO and schedule)")
     p.set_defaults(func=cmd_source_list)
     p = source.add_parser("remove", help="stop following a source (its entries are kept)")
-    p.add_argument("url")
+    p.add_argument("source", metavar="ID_OR_URL", help="the source's id from 'samachar source list', or its feed URL")
     p.set_defaults(func=cmd_source_remove)
     p = source.add_parser("import-opml", help="add every feed of an OPML file")
-    p.add_argument("file")
+    p.add_argument("file", help="the OPML file")
     p.set_defaults(func=cmd_source_import_opml)
     p = source.add_parser("export-opml", help="print the sources as OPML")
     p.set_defaults(func=cmd_source_export_opml)
@@ -393,27 +623,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="poll every source now, due or not")
     p.set_defaults(func=cmd_poll)
 
-    entry = sub.add_parser("entry", help="list entries, approve held ones").add_subparsers(dest="action", required=True)
+    entry = sub.add_parser("entry", help="list, show, approve, retry and delete entries").add_subparsers(
+        dest="action", required=True)
     p = entry.add_parser("list", help="entries, newest first, with their state and reason")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--source", help="only entries of this source URL")
     p.add_argument("--state", help="only entries in this state (new, extracted, held, failed, published…)")
-    p.add_argument("--limit", type=int)
+    p.add_argument("--limit", type=_positive_int, help="at most N entries")
     p.set_defaults(func=cmd_entry_list)
+    p = entry.add_parser("show", help="one entry: its original and translation segment by segment, "
+                                      "its QA flags and its history")
+    p.add_argument("id", type=int, metavar="ID", help="the entry's id from 'samachar entry list'")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_entry_show)
     p = entry.add_parser("approve", help="publish a held entry on the next run")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=int, metavar="ID", help="the held entry's id")
     p.set_defaults(func=cmd_entry_approve)
 
     p = entry.add_parser("retry", help="give failed (or held) entries another go; all failed ones by default")
-    p.add_argument("ids", type=int, nargs="*", metavar="ID")
+    p.add_argument("ids", type=int, nargs="*", metavar="ID", help="the entries to retry (default: every failed one)")
     p.set_defaults(func=cmd_entry_retry)
     p = entry.add_parser("delete", help="unpublish an entry and never import it again (a tombstone)")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=int, metavar="ID", help="the entry's id")
     p.set_defaults(func=cmd_entry_delete)
 
     p = sub.add_parser("run", help="every stage over everything due; in a loop unless --once")
-    p.add_argument("--once", action="store_true")
-    p.add_argument("--interval", type=int, default=300,
+    p.add_argument("--once", action="store_true", help="one round, then exit")
+    p.add_argument("--interval", type=_positive_int, default=300,
                    help="longest sleep between rounds in seconds; sources are polled on their own schedule (default 300)")
     p.set_defaults(func=cmd_run)
 
@@ -422,16 +658,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("serve", help="serve the site")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
     p.set_defaults(func=cmd_serve)
 
     for name, func, helptext in (("extract", cmd_extract, "extract one article page"),
                                  ("translate", cmd_translate, "extract and translate one article page")):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("file_or_url", metavar="FILE_OR_URL")
+        p.add_argument("file_or_url", metavar="FILE_OR_URL", help="a saved page, or an http(s) URL to fetch")
         p.add_argument("--url", help="the page's original URL (for relative links and the canonical fallback)")
-        p.add_argument("--json", action="store_true")
+        p.add_argument("--json", action="store_true", help="print JSON (text, HTML and the article's metadata)")
         if name == "translate":
             p.add_argument("--from", dest="source", help="source language (default: the page's)")
             p.add_argument("--to", dest="target", help="target language (default: the site's)")
@@ -440,17 +676,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     glossary = sub.add_parser("glossary", help="fixed renderings of names and terms").add_subparsers(dest="action", required=True)
     p = glossary.add_parser("add", help="always translate SOURCE as TARGET")
-    p.add_argument("source")
-    p.add_argument("target")
-    p.add_argument("--lang", required=True)
+    p.add_argument("source", help="the name or term as the sources write it")
+    p.add_argument("target", help="its one rendering in LANG")
+    p.add_argument("--lang", required=True, help="the target language")
     p.set_defaults(func=cmd_glossary_add)
-    p = glossary.add_parser("list")
-    p.add_argument("--lang", required=True)
-    p.add_argument("--json", action="store_true")
+    p = glossary.add_parser("list", help="the glossary of one language")
+    p.add_argument("--lang", required=True, help="the target language")
+    p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_glossary_list)
-    p = glossary.add_parser("remove")
-    p.add_argument("source")
-    p.add_argument("--lang", required=True)
+    p = glossary.add_parser("remove", help="forget a term's fixed rendering")
+    p.add_argument("source", help="the name or term as the sources write it")
+    p.add_argument("--lang", required=True, help="the target language")
     p.set_defaults(func=cmd_glossary_remove)
 
     try:
@@ -460,11 +696,15 @@ def build_parser() -> argparse.ArgumentParser:
     if register_models is not None:
         register_models(sub)
 
-    p = sub.add_parser("demo", help="run the whole pipeline on bundled sample sources, offline")
+    p = sub.add_parser("demo", help="run the whole pipeline on bundled sample sources, offline, in a home of its own")
+    p.add_argument("--home", default=argparse.SUPPRESS,
+                   help="the demo's home (default: $SAMACHAR_HOME, else samachar-demo beside the default home)")
     p.add_argument("--build-only", action="store_true", help="build the site and exit instead of serving it")
     p.add_argument("--out", help="where to write the site (default: HOME/site)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1", help="address to serve the site on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to serve the site on (default 8000, or a free one if it is taken)")
+    p.add_argument("--no-install", action="store_true",
+                   help="do not try to install an en→hi model from the model index")
     p.set_defaults(func=cmd_demo)
     _accept_global_flags_everywhere(parser)
     return parser
@@ -489,9 +729,22 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("trafilatura", "htmldate", "courlan"):  # their page-level chatter, not our events
         logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
-        config = load_config(Path(args.home) if args.home else None)
-        return int(args.func(args, config) or 0)
+        home = Path(args.home) if args.home else None
+        # init replaces the file: a broken one must not stop it.
+        config = Config(home=home or home_dir()) if args.func is cmd_init else load_config(home)
+        code = int(args.func(args, config) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
     except SamacharError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # The reader went away (`samachar entry list | head`): stop quietly, as other tools do.
+        # Point stdout at devnull so that the flush at exit does not complain again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except OSError as exc:  # a home that is a file, a full disk: one line, the details with -v
+        log.info("the command failed", exc_info=True)
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -15,6 +15,7 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from samachar.errors import ConfigError
 
@@ -36,6 +37,8 @@ class SiteConfig:
     title: str = "समाचार"
     base_url: str = ""  # absolute URL of the published site, used in feeds
     canonical: str = "original"  # "original": rel=canonical to the source; "self"
+    seo: str = "canonical"  # canonical | noindex | index: how search engines are told to treat a page
+    images: str = "local"  # local: stored and served by the site; hotlink: the publisher's URL
     per_page: int = 20
     attribution_template: str | None = None  # path to an operator template
 
@@ -100,6 +103,66 @@ def check_language(code: str) -> str:
     return code
 
 
+# The values a setting may take, by (section, key).
+CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("site", "canonical"): ("original", "self"),
+    ("site", "seo"): ("canonical", "noindex", "index"),
+    ("site", "images"): ("local", "hotlink"),
+}
+# Numbers with a floor, by (section, key): (smallest allowed, whether the floor itself is allowed).
+FLOORS: dict[tuple[str, str], tuple[float, bool]] = {
+    ("site", "per_page"): (1, True),
+    ("translation", "batch_articles"): (1, True),
+    ("fetch", "timeout"): (0, False),
+    ("fetch", "max_bytes"): (0, False),
+    ("fetch", "per_host"): (1, True),
+    ("fetch", "host_interval"): (0, True),
+}
+
+
+def http_url_problem(url: str) -> str | None:
+    """Why ``url`` is not an absolute http(s) URL that can be fetched or linked to; None when it is."""
+    if not isinstance(url, str) or not url:
+        return "it is empty"
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return "it contains spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"it is malformed ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return "it is not an http:// or https:// address"
+    if not parts.hostname:
+        return "it has no host"
+    if port is not None and not 1 <= port <= 65535:
+        return "its port is outside 1-65535"
+    return None
+
+
+def _check_values(config: Config, path: Path) -> None:
+    """Refuse values that would only fail later, far from the file: one line naming the key."""
+    for (section, key), allowed in CHOICES.items():
+        value = getattr(getattr(config, section), key)
+        if value not in allowed:
+            raise ConfigError(f"{path}: [{section}] {key} = {value!r}; use {', '.join(allowed[:-1])} or {allowed[-1]}")
+    for (section, key), (floor, inclusive) in FLOORS.items():
+        value = getattr(getattr(config, section), key)
+        if value < floor or (value == floor and not inclusive):
+            need = f"at least {floor}" if inclusive else f"more than {floor}"
+            raise ConfigError(f"{path}: [{section}] {key} = {value!r}; use a number {need}")
+    engines = config.translation.engines
+    if (not isinstance(engines, list) or not engines
+            or not all(isinstance(name, str) and name.strip() for name in engines)):
+        raise ConfigError(f"{path}: [translation] engines = {engines!r}; use a list of engine names, "
+                          'e.g. ["auto"] or ["openai", "ctranslate2"]')
+    base_url = config.site.base_url
+    problem = http_url_problem(base_url) if base_url else None
+    if problem:
+        raise ConfigError(f"{path}: [site] base_url = {base_url!r}: {problem}; "
+                          "use the site's absolute address, e.g. https://news.example.org/")
+
+
 def _section(cls: type, data: dict[str, Any], name: str) -> Any:
     if not isinstance(data, dict):
         raise ConfigError(f"{CONFIG_NAME}: [{name}] must be a table")
@@ -143,11 +206,12 @@ def load_config(home: Path | None = None) -> Config:
         fetch=_section(FetchConfig, data.get("fetch", {}), "fetch"),
         **top,
     )
-    check_language(config.site.language)
-    check_language(config.translation.source_language)
-    if config.translation.batch_articles < 1:
-        raise ConfigError(f"{path}: [translation] batch_articles = {config.translation.batch_articles}; "
-                          "use a whole number of at least 1")
+    for section, key in (("site", "language"), ("translation", "source_language")):
+        try:
+            check_language(getattr(getattr(config, section), key))
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: [{section}] {key}: {exc}") from None
+    _check_values(config, path)
     return config
 
 
@@ -166,7 +230,7 @@ def write_config(home: Path, *, language: str, engines: list[str] | None = None,
         f"language = {q(language)}\n"
         f"title = {q(site_title, ensure_ascii=False)}\n"
         f"base_url = {q(base_url)}\n"
-        'canonical = "original"      # original | self\n\n'
+        'seo = "canonical"           # canonical | noindex | index (README: "The built site")\n\n'
         "[translation]\n"
         f"source_language = {q(source_language)}\n"
         f"engines = [{', '.join(q(e) for e in engines)}]  # tried in order; \"auto\" picks an installed one\n"

@@ -11,7 +11,8 @@ there is one, what to do next. The tree::
     │   ├── TooManyRedirects
     │   ├── HTTPStatusError    4xx/5xx (``status``; ``retry_after`` seconds when given)
     │   ├── RobotsDisallowed   robots.txt forbids the article page
-    │   └── RobotsUnavailable  robots.txt could not be read (5xx, unreachable): try later
+    │   ├── RobotsUnavailable  robots.txt could not be read (5xx, unreachable): try later
+    │   └── NotAnImage         an image URL answered with bytes that are no image we keep
     ├── FeedError              the body is not a feed we can parse
     ├── ExtractionError        no article body could be found
     └── TranslationError       engine failed or is not installed for a pair
@@ -65,6 +66,10 @@ class RobotsDisallowed(FetchError):
 
 class RobotsUnavailable(FetchError):
     """robots.txt answered 5xx or not at all: RFC 9309 says wait, not give up."""
+
+
+class NotAnImage(FetchError):
+    """The bytes are not JPEG, PNG, GIF, WebP, AVIF or a safe SVG, whatever the Content-Type said."""
 
 
 class FeedError(SamacharError):

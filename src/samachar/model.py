@@ -19,12 +19,19 @@ POLICIES = ("full", "excerpt", "link")
 
 @dataclass
 class Image:
-    """An image in an article: absolute ``src``; ``alt`` may be empty."""
+    """An image in an article: absolute ``src``; ``alt`` may be empty (never the headline).
+
+    ``caption`` and ``credit`` are plain text, kept for the lead image (a body
+    figure's caption, credit included, is its block's HTML); ``credit`` is as the
+    page states it, label and all ("Photo: Deccan Courier").
+    """
 
     src: str
     alt: str = ""
     width: int | None = None
     height: int | None = None
+    caption: str = ""
+    credit: str = ""
 
 
 @dataclass
@@ -156,6 +163,8 @@ class TranslatedArticle:
     engine: str
     flags: list[Flag] = field(default_factory=list)
     summary: str | None = None
+    image: Image | None = None  # the lead image, alt, caption and credit translated
+    tags: list[str] = field(default_factory=list)  # the article's tags translated, same order
 
     @property
     def has_errors(self) -> bool:
@@ -169,6 +178,7 @@ class TranslatedArticle:
         data = dict(data)
         data["blocks"] = [block_from_dict(b) for b in data.get("blocks", [])]
         data["flags"] = [Flag(**f) for f in data.get("flags", [])]
+        data["image"] = Image(**data["image"]) if data.get("image") else None
         return cls(**data)
 
 
@@ -197,8 +207,10 @@ class PublishedArticle:
     authors: list[str] = field(default_factory=list)
     original_published: datetime | None = None
     image: Image | None = None
-    categories: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)  # as the source named them: tag URLs derive from these
     source_lang: str | None = None
+    tag_labels: dict[str, str] = field(default_factory=dict)  # category → its label in the site language
+    seo: str | None = None  # the source's search-engine choice (canonical/noindex/index); None: the site's
 
 
 _TAG = re.compile(r"<[^>]+>")

@@ -33,6 +33,7 @@ from samachar.errors import (
     PairNotInstalled,
     RobotsDisallowed,
     SamacharError,
+    TooLarge,
     one_line,
 )
 from samachar.model import Article, PollOutcome, TranslatedArticle
@@ -67,8 +68,8 @@ class RunReport:
 
 
 def _is_permanent(error: BaseException) -> bool:
-    """A page that will not come back by waiting: blocked, disallowed, 4xx (but 408/429)."""
-    if isinstance(error, (BlockedAddress, RobotsDisallowed)):
+    """A page that will not come back by waiting: blocked, disallowed, over the size cap, 4xx (but 408/429)."""
+    if isinstance(error, (BlockedAddress, RobotsDisallowed, TooLarge)):
         return True
     return isinstance(error, HTTPStatusError) and 400 <= error.status < 500 and error.status not in (408, 425, 429)
 
@@ -131,7 +132,7 @@ class Pipeline:
                     report.new_entries += len(new_ids)
                     log.info("polled source_id=%s entries=%d new=%d", outcome.source_id, len(feed.entries),
                              len(new_ids))
-            self.store.sources.record_poll(outcome, now)
+            self.store.sources.record_poll(outcome, now, feed=feed)
             if outcome.status in ("error", "gone"):
                 report.poll_errors += 1
                 log.warning("poll failed source_id=%s: %s", outcome.source_id, outcome.error)
@@ -231,8 +232,9 @@ class Pipeline:
             article.published = entry.published
         if not article.authors and entry.author:
             article.authors = [entry.author]
-        if not article.tags and entry.categories:
-            article.tags = list(entry.categories)
+        if entry.categories:  # the feed's categories are tags the site shows: they are translated with the rest
+            known = {t.casefold() for t in article.tags}
+            article.tags = article.tags + [c for c in dict.fromkeys(entry.categories) if c.casefold() not in known]
         if article.image is None and entry.image:
             from samachar.model import Image
 
@@ -407,7 +409,14 @@ class Pipeline:
     def publish_pending(self, report: RunReport) -> None:
         lang = self.config.site.language
         published: list[int] = []
-        for entry in self.store.entries.in_state("translated"):
+        pending = self.store.entries.in_state("translated")
+        if self.config.site.images == "local" and self.store.images.revision()[0] == 0:
+            # A site published before images were stored: its articles' images are fetched once, too.
+            pending_ids = {e.id for e in pending}
+            pending += [e for e in self.store.entries.in_state("published") if e.id not in pending_ids]
+        self.store_images(pending)
+        pending = [e for e in pending if e.state == "translated"]
+        for entry in pending:
             article = self.store.articles.get(entry.id)
             if self.store.posts.publish(entry.id, lang, (article.title if article else None) or entry.title):
                 report.published += 1
@@ -415,6 +424,59 @@ class Pipeline:
                 log.info("published entry_id=%d source_id=%s lang=%s", entry.id, entry.source_id, lang)
         if published:
             self.index_for_search(published)
+
+    IMAGE_CONCURRENCY = 8
+
+    def store_images(self, entries: list[EntryRow]) -> None:
+        """Keep the images of articles about to be published, when the site serves its own (``images = "local"``).
+
+        Fetched concurrently through the pages' guarded client (SSRF guard,
+        robots.txt, a 5 MiB cap), checked from their bytes and stored as each
+        arrives. One that cannot be had is recorded with its reason and left out
+        of the site; the article is published all the same.
+        """
+        if self.config.site.images != "local" or not entries:
+            return
+        from samachar.images import MAX_IMAGE_BYTES, article_image_urls, fetch_image
+
+        urls: list[str] = []
+        for entry in entries:
+            article = self.store.articles.get(entry.id)
+            urls.extend(article_image_urls(article) if article else [])
+        wanted = self.store.images.wanted(urls)
+        if not wanted:
+            return
+        robots = self.config.fetch.respect_robots
+
+        def keep(url: str, image, error: BaseException | None) -> None:
+            if image is not None:
+                stored = self.store.images.save(url, image)
+                log.info("stored image %s as %s (%s, %sx%s)", url, stored.name, stored.content_type,
+                         stored.width, stored.height)
+            else:
+                self.store.images.save_error(url, one_line(error))
+                log.warning("image not stored, left out of the site: %s: %s", url, one_line(error))
+
+        async def fetch_all(advance: Callable[[int], None]) -> None:
+            semaphore = asyncio.Semaphore(self.IMAGE_CONCURRENCY)
+            client = self._client()
+            client.max_bytes = min(client.max_bytes, MAX_IMAGE_BYTES)
+            async with client:
+                async def one(url: str) -> None:
+                    async with semaphore:
+                        try:
+                            outcome = (await fetch_image(client, url, robots=robots), None)
+                        except (SamacharError, TimeoutError, OSError) as exc:
+                            outcome = (None, exc)
+                    try:
+                        keep(url, *outcome)
+                    except Exception:  # one image's trouble never stops the others, nor the publishing
+                        log.exception("storing the image failed url=%s", url)
+                    advance(1)
+                await asyncio.gather(*(one(u) for u in wanted))
+
+        with self.progress.stage("Fetching images", len(wanted)) as advance:
+            asyncio.run(fetch_all(advance))
 
     def index_for_search(self, entry_ids: list[int] | None = None) -> None:
         """Keep the site's full-text index in step with what is published (SQLite FTS5)."""
@@ -461,7 +523,7 @@ class Pipeline:
 
     def approve(self, entry_id: int) -> bool:
         """A reviewer accepts a held translation: it is published on the next run."""
-        return self.store.entries.set_state(entry_id, "translated", expect="held")
+        return self.store.entries.set_state(entry_id, "translated", expect="held", reason="approved by an editor")
 
     # -- the whole run ---------------------------------------------------------------------------
 
@@ -488,9 +550,10 @@ class Pipeline:
 
         self.index_for_search()
         return create_app(self.published_articles, self.config.site,
-                          search=self.search if self.store.engine.dialect.name == "sqlite" else None)
+                          search=self.search if self.store.engine.dialect.name == "sqlite" else None,
+                          media=self.store.images)
 
     def build_site(self, out_dir: Path) -> int:
         from samachar.publish.site import build_site
 
-        return build_site(self.published_articles(), self.config.site, out_dir)
+        return build_site(self.published_articles(), self.config.site, out_dir, media=self.store.images)

@@ -124,6 +124,10 @@ def follow_samples(store, base_url: str) -> None:
         url = base_url.rstrip("/") + path
         if path in existing:
             if existing[path].url != url:
+                # The samples moved (their usual port was taken): their entries move with them,
+                # or the next poll would read every moved link as a new story.
+                old = urlsplit(existing[path].url)
+                store.entries.move_site(f"{old.scheme}://{old.netloc}", base_url)
                 store.sources.set_url(existing[path].id, url)
         else:
             store.sources.add(url, policy="full")

@@ -22,8 +22,8 @@ from datetime import datetime, timezone
 from lxml import etree
 
 from samachar.errors import ExtractionError
-from samachar.extract.blocks import blocks_from_html, blocks_from_trafilatura
-from samachar.extract.metadata import PageMetadata, byline_authors, read_page_metadata
+from samachar.extract.blocks import PageImage, blocks_from_html, blocks_from_trafilatura, page_images
+from samachar.extract.metadata import PageMetadata, byline_authors, read_page_metadata, same_image
 from samachar.extract.sanitize import sanitize_text
 from samachar.model import Article, Block, FeedEntry, Image, html_to_text
 
@@ -50,7 +50,8 @@ def extract_article(html: str | bytes, url: str, *, feed_title: str | None = Non
     except Exception as err:  # a library failure on one odd page must not stop the run
         raise ExtractionError(f"extraction failed at {url}: {type(err).__name__}: {err}") from err
     body = getattr(document, "body", None)
-    blocks = blocks_from_trafilatura(body, meta.base_url or url, page=tree) if body is not None else []
+    images = page_images(tree, meta.base_url or url)
+    blocks = blocks_from_trafilatura(body, meta.base_url or url, page=tree, images=images) if body is not None else []
     title = _title(meta, tree, feed_title)
     blocks = _drop_title_heading(blocks, title)
     if not any(b.kind != "figure" and b.text for b in blocks):
@@ -58,7 +59,7 @@ def extract_article(html: str | bytes, url: str, *, feed_title: str | None = Non
 
     authors = meta.authors or byline_authors(tree)
     published = meta.published or _htmldate(tree, url)
-    lead_image = Image(src=meta.image) if meta.image else next((b.image for b in blocks if b.image), None)
+    lead_image = _lead_image(meta, blocks, images)
     return Article(
         url=url,
         title=title or "",
@@ -74,6 +75,27 @@ def extract_article(html: str | bytes, url: str, *, feed_title: str | None = Non
         tags=meta.tags,
         summary=meta.summary,
         source="page",
+    )
+
+
+def _lead_image(meta: PageMetadata, blocks: list[Block], images: dict[str, PageImage]) -> Image | None:
+    """The page's lead image (og:image, JSON-LD, else the first figure) with its alt, caption and credit.
+
+    What the page says next to the image (its ``<figure>``) comes first, then its
+    structured data; an alt the page does not give stays empty.
+    """
+    first_figure = next((b.image for b in blocks if b.image), None)
+    src = meta.image or (first_figure.src if first_figure else None)
+    if not src:
+        return None
+    info = images.get(src) or next((i for u, i in images.items() if same_image(u, src)), None) or PageImage()
+    return Image(
+        src=src,
+        alt=meta.image_alt or info.alt,
+        width=info.width or meta.image_width,
+        height=info.height or meta.image_height,
+        caption=info.caption or meta.image_caption or "",
+        credit=info.credit or meta.image_credit or "",
     )
 
 

@@ -69,13 +69,14 @@ def blocks_from_html(fragment: str, base_url: str) -> list[Block]:
     return blocks_from_tree(root, base_url)
 
 
-def blocks_from_tree(root: etree._Element, base_url: str, captions: dict[str, str] | None = None) -> list[Block]:
+def blocks_from_tree(root: etree._Element, base_url: str, images: dict[str, PageImage] | None = None) -> list[Block]:
     """Walk a parsed HTML element; its own tag is treated as a plain container.
 
-    ``captions`` maps an absolute image URL to its caption HTML, for trees
-    (trafilatura's) that kept an image but lost its ``<figcaption>``.
+    ``images`` maps an absolute image URL to what the page says around it, for
+    trees (trafilatura's) that kept an image but lost its ``<figcaption>``, size
+    and credit.
     """
-    builder = _BlockBuilder(base_url, captions or {})
+    builder = _BlockBuilder(base_url, images or {})
     builder.walk_container(root, _Context())
     builder.flush(_Context())
     return _without_repeats(builder.blocks)
@@ -100,32 +101,156 @@ def _without_repeats(blocks: list[Block]) -> list[Block]:
     return kept
 
 
-def blocks_from_trafilatura(body: etree._Element, base_url: str, page: etree._Element | None = None) -> list[Block]:
+def blocks_from_trafilatura(body: etree._Element, base_url: str, page: etree._Element | None = None,
+                            images: dict[str, PageImage] | None = None) -> list[Block]:
     """Blocks from the body tree of ``trafilatura.bare_extraction`` (its own XML dialect).
 
-    trafilatura keeps a figure's image but not its ``<figcaption>``; with the
-    original ``page`` tree the captions are found again by image URL.
+    trafilatura keeps a figure's image but not its ``<figcaption>`` or size, and
+    drops images whose URL has no image extension (SVG, CDN paths); with the
+    original ``page`` tree the captions are found again by image URL and the
+    dropped figures are put back between the paragraphs they stood between.
     """
-    captions = figure_captions(page, base_url) if page is not None else {}
-    return blocks_from_tree(html_from_trafilatura(body), base_url, captions)
+    if images is None:
+        images = page_images(page, base_url) if page is not None else {}
+    blocks = blocks_from_tree(html_from_trafilatura(body), base_url, images)
+    return _with_dropped_figures(blocks, page, base_url, images) if page is not None else blocks
 
 
-def figure_captions(page: etree._Element, base_url: str) -> dict[str, str]:
-    """Absolute image URL → caption HTML, for every ``<figure>`` of a page that has both."""
-    captions: dict[str, str] = {}
+@dataclass(frozen=True)
+class PageImage:
+    """What a page says around one of its images, by the image's absolute URL."""
+
+    alt: str = ""
+    width: int | None = None
+    height: int | None = None
+    caption_html: str = ""  # the whole <figcaption>, credit included: a body figure's block HTML
+    caption: str = ""  # plain text, the credit left out: the lead image's caption
+    credit: str = ""  # as the page states it: "Photo: Deccan Courier"
+
+
+def page_images(page: etree._Element, base_url: str) -> dict[str, PageImage]:
+    """Absolute image URL → :class:`PageImage` for every ``<img>`` of a page (the first one wins)."""
+    found: dict[str, PageImage] = {}
     sanitize = Sanitizer(base_url, inline_only=True)
-    for figure in page.iter("figure"):
-        caption_el = next(figure.iter("figcaption"), None)
-        if caption_el is None:
+    for img in page.iter("img"):
+        srcs = [urljoin(base_url, v.strip()) for v in (img.get(a) for a in ("src", *_LAZY_SRC_ATTRS))
+                if v and v.strip() and not v.strip().startswith("data:")]
+        if not srcs or all(src in found for src in srcs):
             continue
-        caption = clean_inline(_inner_html(caption_el), sanitize)
-        if not caption:
+        figure = next((a for a in img.iterancestors("figure")), None)
+        caption_el = next(figure.iter("figcaption"), None) if figure is not None else None
+        caption_html = clean_inline(_inner_html(caption_el), sanitize) if caption_el is not None else ""
+        caption, credit = split_credit(figure) if figure is not None else ("", "")
+        info = PageImage(alt=sanitize_text(img.get("alt") or img.get("title")), width=_int(img.get("width")),
+                         height=_int(img.get("height")), caption_html=caption_html, caption=caption, credit=credit)
+        for src in srcs:
+            found.setdefault(src, info)
+    return found
+
+
+# A credit inside a figure: an element marked as one, or "Photo: …" at the end of the caption.
+_CREDIT_MARK = re.compile(r"credit|copyright|photographer|byline|attribution|courtesy", re.IGNORECASE)
+_CREDIT_TAIL = re.compile(
+    r"[\s(\[|/·•—–-]*\b((?:photo(?:graph)?|picture|image|illustration|graphic|credit|courtesy|source)s?"
+    r"(?:\s+by)?\s*[:：]\s*[^()\[\]:]{1,80}?|(?:photo(?:graph)?|picture|image|illustration)\s+by\s+"
+    r"[^()\[\]:]{1,80}?)[\s.]*[)\]]?\s*$",
+    re.IGNORECASE,
+)
+_CAPTION_END = re.compile(r"[\s|/·•—–-]+$")
+
+
+def split_credit(figure: etree._Element) -> tuple[str, str]:
+    """A figure's caption and credit as plain text, each without the other."""
+    caption_el = next(figure.iter("figcaption"), None)
+    marked = next((el for el in figure.iterdescendants() if isinstance(el.tag, str) and el is not caption_el
+                   and _CREDIT_MARK.search(f"{el.get('class', '')} {el.get('itemprop', '')}")), None)
+    if marked is None and caption_el is not None:
+        marked = next((el for el in caption_el.iter("small", "cite") if el is not caption_el), None)
+    credit = _text_of(marked) if marked is not None else ""
+    caption = _text_of(caption_el, leave_out=marked) if caption_el is not None else ""
+    if not credit and (tail := _CREDIT_TAIL.search(caption)):
+        credit = tail.group(1).strip()
+        caption = caption[: tail.start()]
+    return _CAPTION_END.sub("", caption).strip(), credit
+
+
+def _text_of(el: etree._Element, leave_out: etree._Element | None = None) -> str:
+    """Visible text of an element (skipped elements and ``leave_out`` left out), spaces folded."""
+    parts: list[str] = []
+
+    def walk(node: etree._Element) -> None:
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            if child is not leave_out and isinstance(child.tag, str) and child.tag.lower() not in SKIPPED_TAGS:
+                walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(el)
+    return sanitize_text(" ".join(parts))
+
+
+# Text elements whose words tell where a figure stood among the blocks.
+_ANCHOR_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote"})
+_ANCHOR_MIN_CHARS = 30
+
+
+def _with_dropped_figures(blocks: list[Block], page: etree._Element, base_url: str,
+                          images: dict[str, PageImage]) -> list[Block]:
+    """Put back the page's ``<figure>`` images the blocks lack, after the block they followed on the page.
+
+    A figure comes back only when the text just before it and the text just
+    after it on the page are both blocks of the article, in that order: a figure
+    between two paragraphs of the story is part of it, one in a sidebar is not.
+    """
+    known = {b.image.src for b in blocks if b.image is not None}
+    index_of: dict[str, int] = {}
+    for i, block in enumerate(blocks):
+        key = _anchor_key(block.text)
+        if block.kind != "figure" and len(key) >= _ANCHOR_MIN_CHARS:
+            index_of.setdefault(key, i)
+    if not index_of:
+        return blocks
+    sequence: list[int | list[Block]] = []  # block indices of anchors, and figures between them
+    for el in page.iter("figure", *_ANCHOR_TAGS):
+        if el.tag == "figure":
+            found = [b for img in el.iter("img") if (b := _figure_block(img, base_url, images, known))]
+            if found:
+                sequence.append(found)
+        elif not any(a.tag == "figure" for a in el.iterancestors()):
+            index = index_of.get(_anchor_key(el.text_content()))
+            if index is not None:
+                sequence.append(index)
+    after: dict[int, list[Block]] = {}
+    for position, item in enumerate(sequence):
+        if isinstance(item, int):
             continue
-        for img in figure.iter("img"):
-            for value in (img.get(a) for a in ("src", *_LAZY_SRC_ATTRS)):
-                if value and not value.startswith("data:"):
-                    captions.setdefault(urljoin(base_url, value.strip()), caption)
-    return captions
+        before = next((s for s in reversed(sequence[:position]) if isinstance(s, int)), None)
+        following = next((s for s in sequence[position + 1:] if isinstance(s, int)), None)
+        if before is not None and following is not None and before < following:
+            fresh = [b for b in item if b.image is not None and b.image.src not in known]
+            known.update(b.image.src for b in fresh if b.image is not None)
+            after.setdefault(before, []).extend(fresh)
+    if not after:
+        return blocks
+    out: list[Block] = []
+    for i, block in enumerate(blocks):
+        out.append(block)
+        out.extend(after.get(i, []))
+    return out
+
+
+def _figure_block(img: etree._Element, base_url: str, images: dict[str, PageImage], known: set[str]) -> Block | None:
+    image = image_from_element(img, base_url)
+    if image is None or image.src in known:
+        return None
+    info = images.get(image.src)
+    return Block(kind="figure", html=info.caption_html if info else "", image=image)
+
+
+def _anchor_key(text: str) -> str:
+    return " ".join(text.split()).casefold()
 
 
 # trafilatura's XML dialect → HTML. ``hi`` carries the kind of emphasis in ``rend``.
@@ -178,10 +303,10 @@ def html_from_trafilatura(body: etree._Element) -> etree._Element:
 class _BlockBuilder:
     """Collects inline content and emits a block each time a block element starts or ends."""
 
-    def __init__(self, base_url: str, captions: dict[str, str]) -> None:
+    def __init__(self, base_url: str, images: dict[str, PageImage]) -> None:
         self.base_url = base_url
         self.sanitize = Sanitizer(base_url, inline_only=True)
-        self.captions = captions
+        self.images = images
         self.blocks: list[Block] = []
         self.inline: list[str] = []
         self.next_group = 0
@@ -270,7 +395,11 @@ class _BlockBuilder:
         elif tag == "img":
             image = image_from_element(el, self.base_url)
             if image:
-                self.emit(Block(kind="figure", html=self.captions.get(image.src, ""), image=image))
+                info = self.images.get(image.src)
+                if info is not None:  # trafilatura keeps neither the caption nor the size
+                    image.alt = image.alt or info.alt
+                    image.width, image.height = image.width or info.width, image.height or info.height
+                self.emit(Block(kind="figure", html=info.caption_html if info else "", image=image))
         elif tag == "figure":
             self.walk_figure(el, ctx)
         elif tag == "table" and not _is_layout_table(el):

@@ -47,6 +47,11 @@ class PageMetadata:
     published: datetime | None = None
     modified: datetime | None = None
     image: str | None = None
+    image_alt: str | None = None  # og:image:alt, twitter:image:alt
+    image_caption: str | None = None  # JSON-LD ImageObject caption
+    image_credit: str | None = None  # JSON-LD creditText, else copyrightHolder
+    image_width: int | None = None
+    image_height: int | None = None
     language: str | None = None
     section: str | None = None
     tags: list[str] = field(default_factory=list)
@@ -93,6 +98,8 @@ def read_page_metadata(tree: etree._Element, url: str) -> PageMetadata:
     if image:
         image = urljoin(meta.base_url, image.strip())
         meta.image = image if _is_http(image) else None
+    if meta.image:
+        _read_image_details(meta, metas, ld)
     meta.language = normalize_language(
         _first_text([tree.get("lang") or ""], [tree.get("{http://www.w3.org/XML/1998/namespace}lang") or ""],
                     metas.get("content-language"), metas.get("og:locale"), metas.get("dc.language"),
@@ -106,6 +113,45 @@ def read_page_metadata(tree: etree._Element, url: str) -> PageMetadata:
     meta.summary = _first_text(metas.get("og:description"), metas.get("description"),
                                ld.article_value("description"), metas.get("twitter:description"))
     return meta
+
+
+def _read_image_details(meta: PageMetadata, metas: dict[str, list[str]], ld: _JsonLd) -> None:
+    """Alt, caption, credit and size of the lead image, where the page states them for that image."""
+    assert meta.image is not None
+    from_og = meta.image in {urljoin(meta.base_url or "", v.strip()) for v in metas.get("og:image", [])}
+    meta.image_alt = _first_text(metas.get("og:image:alt"), metas.get("twitter:image:alt"))
+    if from_og:
+        meta.image_width = _dimension(_first_text(metas.get("og:image:width")))
+        meta.image_height = _dimension(_first_text(metas.get("og:image:height")))
+    node = ld.image_node()
+    if node is None:
+        return
+    url = node.get("url") or node.get("contentUrl")
+    if not isinstance(url, str) or not same_image(urljoin(meta.base_url or "", url.strip()), meta.image):
+        return  # a caption of another picture is no caption of this one
+    meta.image_caption = _first_text(ld.text_of(node.get("caption")), ld.text_of(node.get("description")))
+    meta.image_credit = _first_text(ld.text_of(node.get("creditText")), ld.text_of(node.get("copyrightHolder")),
+                                    ld.text_of(node.get("author")))
+    meta.image_width = meta.image_width or _dimension(node.get("width"))
+    meta.image_height = meta.image_height or _dimension(node.get("height"))
+
+
+def same_image(a: str, b: str) -> bool:
+    """Two URLs of one picture: equal, or equal but for the query (a resized copy: ``?w=1200``)."""
+    return a == b or urlsplit(a)._replace(query="", fragment="") == urlsplit(b)._replace(query="", fragment="")
+
+
+def _dimension(value: Any) -> int | None:
+    """A pixel size from JSON-LD or a meta tag: 1200, "1200", "1200px"; None when implausible."""
+    if isinstance(value, dict):
+        value = value.get("value") or value.get("@value")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = int(value)
+    elif isinstance(value, str) and (match := re.fullmatch(r"\s*(\d{1,6})(?:\.0+)?\s*(?:px)?\s*", value)):
+        number = int(match.group(1))
+    else:
+        return None
+    return number if 0 < number < 100_000 else None
 
 
 # -- URLs ---------------------------------------------------------------------
@@ -267,6 +313,25 @@ class _JsonLd:
         if isinstance(image, dict):
             image = image.get("url") or image.get("contentUrl")
         return image if isinstance(image, str) else None
+
+    def image_node(self) -> dict[str, Any] | None:
+        """The article's first image as an ``ImageObject`` node, when it is one."""
+        if self.article is None:
+            return None
+        image = self.resolve(self.article.get("image"))
+        if isinstance(image, list):
+            image = self.resolve(image[0]) if image else None
+        return image if isinstance(image, dict) else None
+
+    def text_of(self, value: Any) -> str | None:
+        """A JSON-LD value as text: a string, a ``{"@value": …}``, or a node's name."""
+        value = self.resolve(value)
+        if isinstance(value, list):
+            value = next((v for v in value if v), None)
+            value = self.resolve(value)
+        if isinstance(value, dict):
+            return _name_of(value) or (value["@value"] if isinstance(value.get("@value"), str) else None)
+        return value if isinstance(value, str) else None
 
 
 def _load_json(text: str) -> Any:

@@ -20,24 +20,24 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     actions = parser.add_subparsers(dest="models_action", required=True)
 
     p = actions.add_parser("import", help="import a model package (.argosmodel/.zip) or folder")
-    p.add_argument("path", metavar="PATH")
+    p.add_argument("path", metavar="PATH", help="the package file or the model's folder")
     p.add_argument("--from", dest="source", help="source language, when the package does not say")
     p.add_argument("--to", dest="target", help="target language, when the package does not say")
     p.set_defaults(func=cmd_models_import)
 
     p = actions.add_parser("install", help="download the Argos package for a pair and import it")
-    p.add_argument("source", metavar="FROM")
-    p.add_argument("target", metavar="TO")
+    p.add_argument("source", metavar="FROM", help="source language, e.g. en")
+    p.add_argument("target", metavar="TO", help="target language, e.g. hi")
     p.add_argument("--index", help="URL of the package index (default: $SAMACHAR_MODEL_INDEX or Argos's)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_models_install)
 
     p = actions.add_parser("list", help="installed models")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_models_list)
 
     p = actions.add_parser("remove", help="remove the models for FROM TO, or one model by name or path")
-    p.add_argument("what", nargs="+", metavar="FROM TO | NAME | PATH")
+    p.add_argument("what", nargs="+", metavar="FROM TO | NAME | PATH", help="a language pair, a model's name or its path")
     p.set_defaults(func=cmd_models_remove)
     return parser
 

@@ -6,6 +6,13 @@ rel="self"`` is the feed itself, ids are our article URLs, and dates are
 RFC 822 (RSS) or RFC 3339 (Atom, JSON Feed). All text arrives as plain
 strings and is escaped by the serializer; ``content_html`` is HTML that the
 site already sanitized.
+
+Dates: an item's ``published`` is the original publisher's date (RSS
+``pubDate``, Atom ``published``, JSON Feed ``date_published``) and ``updated``
+is when we republished it (Atom ``updated``, JSON Feed ``date_modified``); the
+feed's own ``updated`` is its newest republication. A feed's ``note`` (such
+as "base_url is not set") travels as an XML comment, or under ``_samachar``
+in JSON Feed, the extension key the spec reserves for such things.
 """
 
 from __future__ import annotations
@@ -36,13 +43,18 @@ class FeedItem:
     url: str  # the article on our site; also its id
     title: str
     content_html: str
-    published: datetime
+    published: datetime  # the original's date (ours where the original's is unknown)
     summary: str = ""
     original_url: str | None = None
     authors: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     image: str | None = None
     language: str | None = None
+    updated: datetime | None = None  # when we republished it; None: ``published``
+
+    @property
+    def last_updated(self) -> datetime:
+        return self.updated or self.published
 
 
 @dataclass
@@ -59,13 +71,14 @@ class FeedInfo:
     author: str
     items: list[FeedItem]
     updated: datetime | None = None
+    note: str | None = None  # for whoever reads the file, e.g. that its URLs are placeholders
 
     @property
     def last_updated(self) -> datetime:
         if self.updated:
             return self.updated
         if self.items:
-            return max(item.published for item in self.items)
+            return max(_utc(item.last_updated) for item in self.items)
         return datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -88,11 +101,21 @@ def _utc(value: datetime) -> datetime:
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
     element = etree.SubElement(parent, tag, {k: v for k, v in attrs.items() if v is not None})
     if text is not None:
-        element.text = _xml_text(text)
+        element.text = xml_text(text)
     return element
 
 
-def _xml_text(text: str) -> str:
+def _note(root: etree._Element, feed: FeedInfo) -> None:
+    if feed.note:
+        root.insert(0, xml_comment(feed.note))
+
+
+def xml_comment(text: str) -> etree._Comment:
+    """A comment for the file's human readers (XML comments may not hold ``--``)."""
+    return etree.Comment(" " + xml_text(text).replace("--", "- -") + " ")
+
+
+def xml_text(text: str) -> str:
     """Drop the control characters XML 1.0 cannot carry (lxml would refuse them)."""
     return _NOT_XML.sub("", text)
 
@@ -100,6 +123,7 @@ def _xml_text(text: str) -> str:
 def rss_feed(feed: FeedInfo) -> bytes:
     nsmap = {"atom": ATOM_NS, "dc": DC_NS, "content": CONTENT_NS}
     rss = etree.Element("rss", {"version": "2.0"}, nsmap=nsmap)
+    _note(rss, feed)
     channel = _sub(rss, "channel")
     _sub(channel, "title", feed.title)
     _sub(channel, "link", feed.home_url)
@@ -126,6 +150,7 @@ def rss_feed(feed: FeedInfo) -> bytes:
 def atom_feed(feed: FeedInfo) -> bytes:
     root = etree.Element(f"{{{ATOM_NS}}}feed", nsmap={None: ATOM_NS})
     root.set(f"{{{XML_NS}}}lang", feed.language)
+    _note(root, feed)
     _sub(root, f"{{{ATOM_NS}}}id", feed.atom_url)
     _sub(root, f"{{{ATOM_NS}}}title", feed.title, type="text")
     if feed.description:
@@ -147,12 +172,12 @@ def atom_feed(feed: FeedInfo) -> bytes:
         if item.original_url:
             _sub(entry, f"{{{ATOM_NS}}}link", rel="related", type="text/html", href=item.original_url)
         _sub(entry, f"{{{ATOM_NS}}}published", rfc3339(item.published))
-        _sub(entry, f"{{{ATOM_NS}}}updated", rfc3339(item.published))
+        _sub(entry, f"{{{ATOM_NS}}}updated", rfc3339(item.last_updated))
         for name in item.authors:
             person = _sub(entry, f"{{{ATOM_NS}}}author")
             _sub(person, f"{{{ATOM_NS}}}name", name)
         for category in item.categories:
-            _sub(entry, f"{{{ATOM_NS}}}category", term=_xml_text(category))
+            _sub(entry, f"{{{ATOM_NS}}}category", term=xml_text(category))
         if item.summary:
             _sub(entry, f"{{{ATOM_NS}}}summary", item.summary, type="text")
         _sub(entry, f"{{{ATOM_NS}}}content", item.content_html, type="html")
@@ -168,6 +193,7 @@ def json_feed(feed: FeedInfo) -> bytes:
             "title": item.title,
             "content_html": item.content_html,
             "date_published": rfc3339(item.published),
+            "date_modified": rfc3339(item.last_updated),
         }
         if item.original_url:
             data["external_url"] = item.original_url
@@ -192,4 +218,6 @@ def json_feed(feed: FeedInfo) -> bytes:
         "authors": [{"name": feed.author, "url": feed.home_url}],
         "items": items,
     }
+    if feed.note:
+        document["_samachar"] = {"warning": feed.note}
     return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")

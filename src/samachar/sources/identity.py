@@ -5,6 +5,12 @@ permalink as GUID, and the same story syndicated elsewhere keeps it); any
 other GUID is only unique inside its source; then the normalized link; then a
 hash of title and text. The store keeps these keys unique across all sources
 and forever.
+
+A GUID is an identity as written: its fragment is kept, because some feeds
+tell their entries apart by nothing else (``now.html#2026-02-16``, one anchor
+per day). Only a link used as the identity loses its fragment. Older versions
+dropped GUID fragments too; ``legacy_key`` is the key they stored, so that a
+re-poll recognises the one entry they kept instead of importing it again.
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ class EntryIdentity:
     key: str
     normalized_url: str | None
     content_hash: str
+    legacy_key: str | None = None  # the key older versions stored for this GUID, if it differs
 
 
 def normalize_url(url: str) -> str:
@@ -137,6 +144,12 @@ def entry_identity(entry: FeedEntry, source_id: int) -> EntryIdentity:
     guid = (entry.guid or "").strip()
     if guid and _is_url(guid):
         guid_url = normalize_url(guid)
+        fragment = urlsplit(guid).fragment
+        if fragment:
+            exact = f"{guid_url}#{fragment}"
+            # A link to the same page says no more than the GUID: it must not merge the anchors.
+            link = exact if normalized in (None, guid_url) else normalized
+            return EntryIdentity(f"url:{exact}", link, digest, legacy_key=f"url:{guid_url}")
         return EntryIdentity(f"url:{guid_url}", normalized or guid_url, digest)
     if guid:
         return EntryIdentity(f"guid:{source_id}:{guid}", normalized, digest)

@@ -2,7 +2,7 @@
 
 ``Store(url)`` opens (and migrates) the database; its attributes are the
 entity repositories: ``sources``, ``entries``, ``articles``, ``translations``,
-``posts``, ``glossary``.
+``posts``, ``glossary``, ``images``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from samachar.store.articles import ArticleRepository
 from samachar.store.entries import EntryRepository
 from samachar.store.glossary import GlossaryRepository
+from samachar.store.images import ImageRepository
 from samachar.store.migrations import migrate
 from samachar.store.posts import PostRepository
 from samachar.store.sources import SourceRepository
@@ -43,6 +44,7 @@ class Store:
         self.translations = TranslationRepository(self.engine)
         self.posts = PostRepository(self.engine)
         self.glossary = GlossaryRepository(self.engine)
+        self.images = ImageRepository(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

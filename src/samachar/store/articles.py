@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, select, update
 
 from samachar.model import Article
+from samachar.store.entries import record_event
 from samachar.store.schema import articles, entries, pages
 from samachar.store.sources import utcnow
 
@@ -23,6 +24,7 @@ class ArticleRepository:
             conn.execute(pages.delete().where(pages.c.entry_id == entry_id))
             conn.execute(update(entries).where(entries.c.id == entry_id)
                          .values(state="extracted", error=None, note=note, updated_at=now))
+            record_event(conn, entry_id, note or f"extracted from the {article.source}")
 
     def get(self, entry_id: int) -> Article | None:
         with self.engine.connect() as conn:

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
 from samachar.model import Article, PublishedArticle, TranslatedArticle
+from samachar.store.entries import record_event
 from samachar.store.schema import articles, entries, posts, sources, translations
 from samachar.store.sources import utcnow
 
@@ -34,6 +35,7 @@ class PostRepository:
                                                    published_at=now))
                 conn.execute(update(entries).where(entries.c.id == entry_id)
                              .values(state="published", error=None, updated_at=now))
+                record_event(conn, entry_id, f"published in {lang}")
             return True
         except IntegrityError:
             with self.engine.begin() as conn:
@@ -56,6 +58,7 @@ class PostRepository:
             select(posts.c.entry_id, posts.c.slug, posts.c.published_at, entries.c.categories,
                    entries.c.title.label("entry_title"), entries.c.author, entries.c.source_id,
                    sources.c.name, sources.c.feed_title, sources.c.url.label("source_url"), sources.c.policy,
+                   sources.c.seo,
                    articles.c.data.label("article"), translations.c.data.label("translation"))
             .select_from(posts.join(entries, entries.c.id == posts.c.entry_id)
                          .join(articles, articles.c.entry_id == posts.c.entry_id)
@@ -85,7 +88,16 @@ class PostRepository:
                 publisher=article.publisher or source_name, source_id=row.source_id or 0,
                 source_name=source_name, source_url=row.source_url or "",
                 authors=article.authors or ([row.author] if row.author else []),
-                original_published=article.published, image=article.image,
+                original_published=article.published, image=translated.image or article.image,
                 categories=list(row.categories or article.tags or []), source_lang=translated.source_lang,
+                seo=row.seo,
+                tag_labels=_tag_labels(article.tags, translated.tags),
             ))
         return result
+
+
+def _tag_labels(tags: list[str], labels: list[str]) -> dict[str, str]:
+    """Each tag's label in the site language; a row translated before tags were has none (the tag shows as is)."""
+    if len(labels) != len(tags):
+        return {}
+    return {tag: label for tag, label in zip(tags, labels) if label and label != tag}

@@ -7,8 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Engine, delete, func, or_, select, update
 
-from samachar.model import PollOutcome, SourceState
+from samachar.model import ParsedFeed, PollOutcome, SourceState
 from samachar.store.schema import entries, sources
+
+# SQLite and PostgreSQL ids are signed 64-bit: a larger number names nothing (and would overflow).
+MAX_ID = 2**63 - 1
 
 
 def utcnow() -> datetime:
@@ -51,12 +54,12 @@ class SourceRepository:
         self.engine = engine
 
     def add(self, url: str, *, name: str | None = None, policy: str | None = None,
-            language: str | None = None, interval_minutes: int | None = None) -> SourceRow:
+            language: str | None = None, interval_minutes: int | None = None, seo: str | None = None) -> SourceRow:
         """Add a source, or update the given fields of an existing one with that URL."""
         with self.engine.begin() as conn:
             existing = conn.execute(select(sources.c.id).where(sources.c.url == url)).scalar()
             values = {k: v for k, v in dict(name=name, policy=policy, language=language,
-                                             interval_minutes=interval_minutes).items() if v is not None}
+                                             interval_minutes=interval_minutes, seo=seo).items() if v is not None}
             if existing is None:
                 conn.execute(sources.insert().values(url=url, status="new", error_count=0, created_at=utcnow(), **values))
             elif values:
@@ -64,9 +67,21 @@ class SourceRepository:
         return self.get(url)
 
     def get(self, url_or_id: str | int) -> SourceRow | None:
+        if isinstance(url_or_id, int) and not 0 < url_or_id <= MAX_ID:
+            return None
         column = sources.c.id if isinstance(url_or_id, int) else sources.c.url
         rows = self._select(column == url_or_id)
         return rows[0] if rows else None
+
+    def find(self, url: str) -> SourceRow | None:
+        """The source followed at ``url``, compared as normalized URLs (case, tracking, default port)."""
+        from samachar.sources.identity import normalize_url
+
+        exact = self.get(url)
+        if exact is not None:
+            return exact
+        wanted = normalize_url(url)
+        return next((s for s in self.list() if normalize_url(s.url) == wanted), None)
 
     def list(self) -> list[SourceRow]:
         return self._select(None)
@@ -83,10 +98,13 @@ class SourceRepository:
             return [SourceRow(**{k: v for k, v in row._mapping.items() if k not in ("locked_until", "created_at")})
                     for row in conn.execute(query)]
 
-    def remove(self, url: str) -> bool:
-        """Remove a source; its entries stay (as history and for dedupe), unlinked."""
+    def remove(self, url_or_id: str | int) -> bool:
+        """Remove a source by URL or id; its entries stay (as history and for dedupe), unlinked."""
+        if isinstance(url_or_id, int) and not 0 < url_or_id <= MAX_ID:
+            return False
+        column = sources.c.id if isinstance(url_or_id, int) else sources.c.url
         with self.engine.begin() as conn:
-            return conn.execute(delete(sources).where(sources.c.url == url)).rowcount > 0
+            return conn.execute(delete(sources).where(column == url_or_id)).rowcount > 0
 
     def set_url(self, source_id: int, url: str) -> None:
         with self.engine.begin() as conn:
@@ -119,8 +137,11 @@ class SourceRepository:
         with self.engine.begin() as conn:
             conn.execute(update(sources).where(sources.c.id == source_id).values(locked_until=None))
 
-    def record_poll(self, outcome: PollOutcome, now: datetime | None = None) -> None:
+    def record_poll(self, outcome: PollOutcome, now: datetime | None = None, *,
+                    feed: ParsedFeed | None = None) -> None:
+        """Store a poll's outcome; ``feed`` (else ``outcome.feed``) gives the feed's title and site."""
         now = now or utcnow()
+        feed = feed or outcome.feed
         values: dict = dict(last_polled_at=now, next_poll_at=outcome.next_poll_at, error_count=outcome.error_count)
         if outcome.status in ("ok", "not_modified"):
             values.update(status="ok", error=None)
@@ -128,8 +149,8 @@ class SourceRepository:
                 values["etag"] = outcome.etag
             if outcome.last_modified is not None or outcome.status == "ok":
                 values["last_modified"] = outcome.last_modified
-            if outcome.feed is not None:
-                values.update(feed_title=outcome.feed.title, site_url=outcome.feed.site_url)
+            if feed is not None:
+                values.update(feed_title=feed.title, site_url=feed.site_url)
         else:
             values.update(status="gone" if outcome.status == "gone" else "error", error=outcome.error)
         with self.engine.begin() as conn:

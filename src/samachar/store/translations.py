@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, select, update
 
 from samachar.model import TranslatedArticle
+from samachar.store.entries import record_event
 from samachar.store.schema import entries, translations
 from samachar.store.sources import utcnow
 
@@ -24,6 +25,7 @@ class TranslationRepository:
                 data=translated.to_dict(), has_errors=translated.has_errors, created_at=now))
             conn.execute(update(entries).where(entries.c.id == entry_id)
                          .values(state=state, error=reason, updated_at=now))
+            record_event(conn, entry_id, reason or f"translated into {translated.target_lang} by {translated.engine}")
 
     def get(self, entry_id: int, lang: str) -> TranslatedArticle | None:
         with self.engine.connect() as conn:

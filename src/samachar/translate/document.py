@@ -11,7 +11,8 @@ The steps, for the title, the summary and every block:
    and without tags: the plain translation is kept, the tags are projected
    onto it;
 3. tags are repaired so each source tag appears once, nested, around text,
-   and QA checks run on every sentence (:mod:`.qa`);
+   and QA checks run on every sentence; then end punctuation is matched to
+   the source's and run-together words are split (:mod:`.qa`);
 4. one retry round: sentences with an error-level QA flag, or whose tags a
    tag-aware engine dropped, are sent again in one batched call per route —
    to the next engine of a :class:`~.fallback.FallbackEngine` chain, else back
@@ -26,7 +27,10 @@ The steps, for the title, the summary and every block:
    tags become the original elements again.
 
 Blocks keep their kind and order; figures keep their image; preformatted
-blocks (code) are not translated.
+blocks (code) are not translated. The lead image's alt, caption and credit,
+each body image's alt and the article's tags are plain texts of the same
+article, cut and sent with its sentences; QA errors on an alt, a credit or a
+tag (short labels, often names) are reported as warnings and never hold it.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from samachar.errors import TranslationError
-from samachar.model import Article, Block, Flag, TranslatedArticle
+from samachar.model import Article, Block, Flag, Image, TranslatedArticle
 from samachar.translate.engine import Engine
 from samachar.translate.fallback import FallbackEngine
 from samachar.translate.markup import (
@@ -60,7 +64,7 @@ from samachar.translate.names import (
     enforce_names,
     find_names,
 )
-from samachar.translate.qa import check_segment
+from samachar.translate.qa import check_segment, repair_segment
 from samachar.translate.segment import sentence_spans
 
 log = logging.getLogger(__name__)
@@ -76,6 +80,7 @@ class _Unit:
     block: int | None
     tagged: Tagged
     pieces: list[str | int] = field(default_factory=list)  # gaps and segment indices
+    minor: bool = False  # an alt text, credit or tag label: its QA errors are warnings
 
 
 @dataclass
@@ -214,6 +219,9 @@ def _answers(
             answer = _Answer(re.sub(r"\s+", " ", strip_tags(outputs[first])).strip(), made_by[first])
         if text in segment_texts:
             answer.flags = check_segment(strip_tags(text), strip_tags(answer.text), source, target)
+            # Then end punctuation and run-together words, after the tags; QA saw the engine's text.
+            answer.text, repairs = repair_segment(text, answer.text, source, target)
+            answer.flags.extend(repairs)
         answers[text] = answer
     return answers
 
@@ -296,6 +304,57 @@ class _ArticleWork:
     names: list[str] = field(default_factory=list)
     terms: list[str] = field(default_factory=list)  # glossary terms found in the article
     lookups: list[str] = field(default_factory=list)  # names and terms, each translated alone too
+    labels: _LabelUnits | None = None  # image texts and tags
+
+
+@dataclass
+class _LabelUnits:
+    """Units of the article's plain labels: the lead image's alt, caption and credit, body images' alts, tags."""
+
+    lead: dict[str, int | None] = field(default_factory=dict)  # "alt" / "caption" / "credit" → unit
+    figure_alts: dict[int, int | None] = field(default_factory=dict)  # block index → unit
+    tags: list[int | None] = field(default_factory=list)  # one per tag of the article
+
+
+def _add_label_units(work: _ArticleWork, source: str) -> None:
+    """The article's image texts and tags as plain units, after its blocks."""
+    article, labels = work.article, _LabelUnits()
+    work.labels = labels
+
+    def add(block: int | None, text: str, minor: bool) -> int | None:
+        unit = _add_unit(work.units, work.segments, block, Tagged(_plain_title(text)), source)
+        if unit is not None:
+            work.units[unit].minor = minor
+        return unit
+
+    if article.image is not None:
+        for name, minor in (("alt", True), ("caption", False), ("credit", True)):
+            labels.lead[name] = add(None, getattr(article.image, name), minor)
+    for i, block in enumerate(article.blocks):
+        if block.image is not None and block.image.alt:
+            labels.figure_alts[i] = add(i, block.image.alt, True)
+    labels.tags = [add(None, tag, True) for tag in article.tags]
+
+
+def _assemble_labels(work: _ArticleWork, blocks: list[Block]) -> tuple[Image | None, list[str]]:
+    """The translated lead image and tags; body images get their translated alt (``blocks`` in place)."""
+    labels, article = work.labels, work.article
+    if labels is None:
+        return article.image, list(article.tags)
+
+    def text(unit: int | None, original: str) -> str:
+        return strip_tags(_assemble(work.units[unit], work.segments)) if unit is not None else original
+
+    image = None
+    if article.image is not None:
+        image = replace(article.image, **{name: text(labels.lead.get(name), getattr(article.image, name))
+                                          for name in ("alt", "caption", "credit")})
+    for i, unit in labels.figure_alts.items():
+        figure_image = blocks[i].image
+        if figure_image is not None:
+            blocks[i] = replace(blocks[i], image=replace(figure_image, alt=text(unit, figure_image.alt)))
+    tags = [text(unit, tag) or tag for unit, tag in zip(labels.tags, article.tags)]
+    return image, tags
 
 
 def _prepare(article: Article, source: str, glossary: dict[str, str]) -> _ArticleWork:
@@ -309,6 +368,7 @@ def _prepare(article: Article, source: str, glossary: dict[str, str]) -> _Articl
             work.block_units.append(None)
             continue
         work.block_units.append(_add_unit(work.units, work.segments, i, html_to_tagged(block.html), source))
+    _add_label_units(work, source)
     plains = [s.plain for s in work.segments]
     work.names = find_names(plains) if _cased(source) else []
     article_text = "\n".join(plains)
@@ -436,6 +496,8 @@ def _finish(
             seg_flags = answer.flags
             if not answer.has_errors:
                 sound.append(seg.source)
+        if units[seg.unit].minor:
+            seg_flags = [replace(f, severity="warning") for f in seg_flags]
         flags.extend(replace(f, block=block) for f in seg_flags)
 
     # One rendering per name; glossary terms enforced.
@@ -459,6 +521,7 @@ def _finish(
             continue
         unit = units[unit_index]
         blocks.append(replace(block, html=tagged_to_html(_assemble(unit, segments), unit.tagged.tags)))
+    image, tags = _assemble_labels(work, blocks)
     used = {made_by_text[t] for t in [s.source for s in segments] + work.lookups if t in made_by_text}
     result = TranslatedArticle(
         title=title or article.title,
@@ -468,6 +531,8 @@ def _finish(
         engine=_engines_used(engine, members, used),
         flags=flags,
         summary=summary,
+        image=image,
+        tags=tags,
     )
     return result, sound
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from samachar.model import Article, Block
 from samachar.translate.engine import Engine
 from samachar.translate.markup import html_to_tagged, strip_tags
-from samachar.translate.qa import numbers
+from samachar.translate.qa import numbers, repair_segment
 from samachar.translate.segment import count_sentences
 
 QUOTE_MARKS = "“”\"«»„"
@@ -126,9 +126,10 @@ def block_defects(
 
 
 def references(articles: list[Article], engine: Engine, source: str, target: str) -> list[list[str]]:
-    """The engine's translation of each block's plain text, in one call."""
+    """The engine's translation of each block's plain text, in one call, with the repairs samachar
+    makes to every translation (end punctuation, words run together)."""
     texts = [plain_text(b.html) for a in articles for b in a.blocks]
-    out = engine.translate(texts, source, target)
+    out = [repair_segment(t, o, source, target)[0] for t, o in zip(texts, engine.translate(texts, source, target))]
     result, i = [], 0
     for article in articles:
         result.append(out[i : i + len(article.blocks)])

@@ -8,9 +8,14 @@ differ. Every response carries a Content-Security-Policy without any script
 source; cacheable responses carry Cache-Control and a strong ETag, and a
 matching ``If-None-Match`` gets 304.
 
+Stored images (``[site] images = "local"``) are served from the database under
+``media/``, only those the current pages show: with the Content-Type sniffed
+when they were stored, ``nosniff``, a CSP that lets nothing run (an SVG opened
+on its own included), and a year's cache (the name is the content's hash).
+
 Run it with uvicorn::
 
-    app = create_app(store.published_articles, config.site, search=store.search)
+    app = create_app(store.published_articles, config.site, search=store.search, media=store.images)
     uvicorn.run(app, host="127.0.0.1", port=8000)
 """
 
@@ -33,7 +38,16 @@ from starlette.routing import Route
 
 from samachar.config import SiteConfig
 from samachar.model import PublishedArticle
-from samachar.publish.site import CSP_POLICY, FEED_FILES, SiteView
+from samachar.publish.site import (
+    CRAWLER_FILES,
+    CSP_POLICY,
+    FEED_FILES,
+    MEDIA_DIR,
+    TIME_DEPENDENT_FILES,
+    MediaLibrary,
+    SiteView,
+    csp_policy,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +60,8 @@ SECURITY_HEADERS = {
 CACHE_HTML = "public, max-age=60"
 CACHE_FEED = "public, max-age=300"
 CACHE_STATIC = "public, max-age=86400"
+CACHE_MEDIA = "public, max-age=31536000, immutable"  # a media file's name is its content's hash
+MEDIA_CSP = {"image/svg+xml": "default-src 'none'; style-src 'unsafe-inline'"}  # others: nothing at all
 
 
 @dataclass
@@ -63,14 +79,25 @@ class Snapshot:
     loaded_at: float
     pages: dict[str, RenderedPage] = field(default_factory=dict)
     search_text: dict[int, str] = field(default_factory=dict)
+    media: set[str] | None = None
 
     def page(self, key: str) -> RenderedPage | None:
-        if key not in self.pages:
-            page = self.view.render(key)
-            if page is None:
-                return None
-            self.pages[key] = RenderedPage(page.body, page.content_type, _etag(page.body), _cache_control(key))
-        return self.pages[key]
+        """The rendered page at ``key``, kept for the snapshot's life (the news sitemap, which ages, is not)."""
+        if key in self.pages:
+            return self.pages[key]
+        page = self.view.render(key)
+        if page is None:
+            return None
+        rendered = RenderedPage(page.body, page.content_type, _etag(page.body), _cache_control(key))
+        if key not in TIME_DEPENDENT_FILES:
+            self.pages[key] = rendered
+        return rendered
+
+    def media_paths(self) -> set[str]:
+        """The stored images this snapshot's pages show."""
+        if self.media is None:
+            self.media = set(self.view.media_paths())
+        return self.media
 
     def local_search(self, query: str, limit: int = 50) -> list[PublishedArticle]:
         """Substring search over the snapshot, for when no FTS index is wired in."""
@@ -101,7 +128,7 @@ def _etag(body: bytes) -> str:
 def _cache_control(key: str) -> str:
     if key.startswith("static/"):
         return CACHE_STATIC
-    if key.rsplit("/", 1)[-1] in FEED_FILES:
+    if key.rsplit("/", 1)[-1] in FEED_FILES or key in CRAWLER_FILES or key.startswith("sitemap-"):
         return CACHE_FEED
     return CACHE_HTML
 
@@ -123,10 +150,11 @@ class LiveSite:
     """Holds the current snapshot and reloads it when it is older than ``refresh_seconds``."""
 
     def __init__(self, load_articles: Callable[[], list[PublishedArticle]], site: SiteConfig,
-                 refresh_seconds: float):
+                 refresh_seconds: float, media: MediaLibrary | None = None):
         self.load_articles = load_articles
         self.site = site
         self.refresh_seconds = refresh_seconds
+        self.media = media if site.images == "local" else None
         self.snapshot: Snapshot | None = None
         self._lock = asyncio.Lock()
 
@@ -144,29 +172,34 @@ class LiveSite:
                 return self.snapshot
             try:
                 articles = await run_in_threadpool(self.load_articles)
+                # An image stored after its article was published changes the pages too.
+                media_revision = await run_in_threadpool(self.media.revision) if self.media is not None else None
             except Exception as exc:  # keep serving the last good snapshot
                 if self.snapshot is None:
                     raise
                 log.warning("site reload failed, serving the previous snapshot: %s", exc)
                 self.snapshot.loaded_at = now
                 return self.snapshot
-            fingerprint = _fingerprint(articles)
+            fingerprint = _fingerprint(articles) + (repr(media_revision) if media_revision is not None else "")
             if self.snapshot is not None and self.snapshot.fingerprint == fingerprint:
                 self.snapshot.loaded_at = now
             else:
-                view = await run_in_threadpool(SiteView, articles, self.site, live=True)
+                view = await run_in_threadpool(lambda: SiteView(articles, self.site, live=True, media=self.media))
                 self.snapshot = Snapshot(view, fingerprint, now)
             return self.snapshot
 
 
 def create_app(load_articles: Callable[[], list[PublishedArticle]], site: SiteConfig, *,
                search: Callable[[str], list[PublishedArticle]] | None = None,
-               refresh_seconds: float = 30.0) -> Starlette:
-    """The public site as an ASGI app; ``search(q)`` returns matching articles (FTS), else a scan."""
-    live = LiveSite(load_articles, site, refresh_seconds)
+               refresh_seconds: float = 30.0, media: MediaLibrary | None = None) -> Starlette:
+    """The public site as an ASGI app; ``search(q)`` returns matching articles (FTS), else a scan;
+    ``media`` holds the stored images (the store's ``images``)."""
+    live = LiveSite(load_articles, site, refresh_seconds, media)
+    security = {**SECURITY_HEADERS,  # images from anywhere, or from the site only when it serves its own
+                "Content-Security-Policy": csp_policy(live.media is not None) + "; frame-ancestors 'none'"}
 
     def respond(request: Request, page: RenderedPage, status: int = 200) -> Response:
-        headers = {**SECURITY_HEADERS, "Cache-Control": page.cache_control, "ETag": page.etag}
+        headers = {**security, "Cache-Control": page.cache_control, "ETag": page.etag}
         if status == 200 and _etag_matches(request.headers.get("if-none-match"), page.etag):
             return Response(status_code=304, headers=headers)
         return Response(page.body, status_code=status, media_type=page.content_type, headers=headers)
@@ -182,31 +215,48 @@ def create_app(load_articles: Callable[[], list[PublishedArticle]], site: SiteCo
         except Exception as exc:
             log.error("site unavailable: cannot load articles: %s", exc)
             return PlainTextResponse("The site is unavailable: its articles could not be loaded.\n",
-                                     status_code=503, headers={**SECURITY_HEADERS, "Retry-After": "30"})
+                                     status_code=503, headers={**security, "Retry-After": "30"})
         prefix = snapshot.view.prefix
         path = request.url.path
         if not path.startswith(prefix):
             if path + "/" == prefix:
-                return RedirectResponse(prefix, status_code=308, headers=SECURITY_HEADERS)
+                return RedirectResponse(prefix, status_code=308, headers=security)
             return await not_found(request, snapshot)
         relative = path[len(prefix):]
         if relative in ("search", "search/"):
-            return await serve_search(request, snapshot)
+            return await serve_search(request, snapshot, "search" if relative == "search" else "search/index.html")
         if relative == "" or relative.endswith("/"):
             key = relative + "index.html"
         else:
             key = relative
         if "\x00" in key or any(part in ("", ".", "..") for part in key.split("/")):
             return await not_found(request, snapshot)
+        if key.startswith(f"{MEDIA_DIR}/"):
+            return await serve_media(request, snapshot, key)
         page = snapshot.page(key)
         if page is None and "." not in key.rsplit("/", 1)[-1] and snapshot.page(key + "/index.html"):
             target = request.url.path + "/" + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse(target, status_code=308, headers=SECURITY_HEADERS)
+            return RedirectResponse(target, status_code=308, headers=security)
         if page is None:
             return await not_found(request, snapshot)
         return respond(request, page)
 
-    async def serve_search(request: Request, snapshot: Snapshot) -> Response:
+    async def serve_media(request: Request, snapshot: Snapshot, key: str) -> Response:
+        """A stored image the pages show, from the database; anything else under media/ is not found."""
+        if live.media is None or key not in snapshot.media_paths():
+            return await not_found(request, snapshot)
+        found = await run_in_threadpool(live.media.read, key.rsplit("/", 1)[-1])
+        if found is None:
+            return await not_found(request, snapshot)
+        data, content_type = found
+        etag = '"' + key.rsplit("/", 1)[-1].split(".")[0] + '"'
+        headers = {**security, "Content-Security-Policy": MEDIA_CSP.get(content_type, "default-src 'none'"),
+                   "Cache-Control": CACHE_MEDIA, "ETag": etag}
+        if _etag_matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=headers)
+        return Response(data, media_type=content_type, headers=headers)
+
+    async def serve_search(request: Request, snapshot: Snapshot, page_path: str) -> Response:
         query = " ".join(request.query_params.get("q", "").split())[:MAX_QUERY_CHARS]
         results: list[PublishedArticle] | None = None
         if query:
@@ -215,9 +265,9 @@ def create_app(load_articles: Callable[[], list[PublishedArticle]], site: SiteCo
             except Exception as exc:  # a broken index must not take the site down
                 log.warning("search failed for %r, falling back to a scan: %s", query, exc)
                 results = snapshot.local_search(query)
-        body = snapshot.view.render_search(query, results).encode("utf-8")
+        body = snapshot.view.render_search(query, results, page_path).encode("utf-8")
         return Response(body, media_type="text/html; charset=utf-8",
-                        headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"})
+                        headers={**security, "Cache-Control": "no-cache"})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
