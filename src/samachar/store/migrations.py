@@ -40,6 +40,19 @@ def _v3_history_seo_images(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=[schema.entry_events, schema.images])
 
 
+def _v4_stages_targets_workers(conn: Connection) -> None:
+    """Per-source filters, per-(entry, language, target) publish records, worker leases on entries."""
+    for table, column, sql_type in (("sources", "filters", "JSON"), ("entries", "lease_owner", "VARCHAR(200)"),
+                                    ("entries", "lease_until", _timestamp(conn))):
+        if inspect(conn).has_table(table) and not _has_column(conn, table, column):
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
+    schema.metadata.create_all(conn, tables=[schema.publications])
+
+
+def _timestamp(conn: Connection) -> str:
+    return "TIMESTAMP" if conn.dialect.name == "postgresql" else "DATETIME"
+
+
 def _has_column(conn: Connection, table: str, column: str) -> bool:
     return any(c["name"] == column for c in inspect(conn).get_columns(table))
 
@@ -48,6 +61,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_initial,
     _v2_entry_notes,
     _v3_history_seo_images,
+    _v4_stages_targets_workers,
 ]
 
 

@@ -72,6 +72,7 @@ sources = Table(
     Column("language", String(16)),  # the source's language; NULL: the site's source language
     Column("interval_minutes", Integer),
     Column("seo", String(16)),  # v3: canonical / noindex / index; NULL: the site default
+    Column("filters", JSON),  # v4: include/exclude rules evaluated after extraction; NULL: none
     Column("etag", Text),
     Column("last_modified", Text),
     Column("status", String(16), nullable=False, default="new"),  # new / ok / error / gone
@@ -105,6 +106,8 @@ entries = Table(
     Column("note", Text),  # v2: how the entry was handled, e.g. which body was used and why
     Column("attempts", Integer, nullable=False, default=0),
     Column("deleted_at", UTCDateTime()),  # tombstone: never re-imported
+    Column("lease_owner", String(200)),  # v4: the worker working on the entry now, if any
+    Column("lease_until", UTCDateTime()),  # v4: when that claim lapses unless renewed
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Index("ix_entries_normalized_url", "normalized_url"),
@@ -203,4 +206,24 @@ images = Table(
     Column("error", Text),
     Column("fetched_at", UTCDateTime(), nullable=False),
     Index("ix_images_sha256", "sha256"),
+)
+
+publications = Table(
+    "publications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entry_id", Integer, ForeignKey("entries.id", ondelete="CASCADE"), nullable=False),
+    Column("lang", String(16), nullable=False),
+    Column("target", String(100), nullable=False),  # the target's configured name ("site", "wp"…)
+    Column("state", String(16), nullable=False),  # pending / published / failed / unpublished
+    Column("remote_id", Text),  # the target's id for the post (a WordPress post id…)
+    Column("remote_url", String(2048)),
+    Column("revision", String(64)),  # hash of what was sent: a changed translation updates the target
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error", Text),
+    Column("intent_at", UTCDateTime()),  # written before a request that creates something remotely
+    Column("published_at", UTCDateTime()),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("entry_id", "lang", "target", name="uq_publications_entry_lang_target"),
+    Index("ix_publications_target_state", "target", "state"),
 )

@@ -37,6 +37,7 @@ class SourceRow:
     last_modified: str | None = None
     entries: int = 0
     seo: str | None = None  # canonical / noindex / index; None: the site default
+    filters: dict | None = None  # include/exclude rules after extraction (see samachar.filters)
 
     @property
     def display_name(self) -> str:
