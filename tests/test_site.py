@@ -465,3 +465,12 @@ def test_every_static_file_is_package_data():
     assert any(p.suffix == ".woff2" for p in files)
     missing = [p.name for p in files if not any(fnmatch.fnmatch(p.name, pat.rsplit("/", 1)[-1]) for pat in patterns)]
     assert not missing
+
+
+def test_a_source_page_sends_readers_to_the_publishers_site_not_its_feed(articles):
+    first = replace(articles[0], source_site_url="https://paper.example/")
+    page = lxml_html.fromstring(render_site([first], SiteConfig(base_url=BASE))[f"sources/{first.source_id}/index.html"])
+    assert page.xpath("//p[@class='source-link']/a/@href") == ["https://paper.example/"]
+    fallback = lxml_html.fromstring(render_site([articles[0]], SiteConfig(base_url=BASE))[
+        f"sources/{articles[0].source_id}/index.html"])
+    assert fallback.xpath("//p[@class='source-link']/a/@href") == [articles[0].source_url]

@@ -71,6 +71,7 @@ class Config:
     fetch: FetchConfig = field(default_factory=FetchConfig)
     default_policy: str = "excerpt"
     excerpt_words: int = 60
+    targets: list[dict[str, Any]] = field(default_factory=list)  # [[targets]]: where else articles go
 
     @property
     def db_url(self) -> str:
@@ -93,7 +94,8 @@ class Config:
 
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
-SECTIONS = ("site", "translation", "fetch")
+SECTIONS = ("site", "translation", "fetch", "targets")
+TARGET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
 def check_language(code: str) -> str:
@@ -204,6 +206,7 @@ def load_config(home: Path | None = None) -> Config:
         site=_section(SiteConfig, data.get("site", {}), "site"),
         translation=_section(TranslationConfig, translation, "translation"),
         fetch=_section(FetchConfig, data.get("fetch", {}), "fetch"),
+        targets=_targets(data.get("targets", []), path),
         **top,
     )
     for section, key in (("site", "language"), ("translation", "source_language")):
@@ -213,6 +216,29 @@ def load_config(home: Path | None = None) -> Config:
             raise ConfigError(f"{path}: [{section}] {key}: {exc}") from None
     _check_values(config, path)
     return config
+
+
+def _targets(value: Any, path: Path) -> list[dict[str, Any]]:
+    """``[[targets]]``: tables with a registered ``kind`` and a unique ``name`` (``site`` is the built-in site's)."""
+    from samachar.publish.targets import SITE, available_targets
+
+    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+        raise ConfigError(f"{path}: targets must be [[targets]] tables, each with kind and name")
+    kinds = available_targets()
+    seen: set[str] = set()
+    for index, table in enumerate(value, start=1):
+        kind, name = table.get("kind"), table.get("name")
+        where = f"{path}: [[targets]] #{index}"
+        if not isinstance(kind, str) or kind not in kinds or kind == SITE:
+            known = ", ".join(sorted(k for k in kinds if k != SITE)) or "none installed"
+            raise ConfigError(f"{where}: kind = {kind!r}; use one of: {known}")
+        if not isinstance(name, str) or not TARGET_NAME.match(name) or name == SITE:
+            raise ConfigError(f"{where}: name = {name!r}; use a short lowercase name (letters, digits, - and _), "
+                              f"not {SITE!r}")
+        if name in seen:
+            raise ConfigError(f"{where}: name = {name!r} is used twice; each target needs its own name")
+        seen.add(name)
+    return [dict(t) for t in value]
 
 
 def write_config(home: Path, *, language: str, engines: list[str] | None = None, title: str | None = None,

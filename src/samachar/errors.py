@@ -15,6 +15,7 @@ there is one, what to do next. The tree::
     │   └── NotAnImage         an image URL answered with bytes that are no image we keep
     ├── FeedError              the body is not a feed we can parse
     ├── ExtractionError        no article body could be found
+    ├── TargetError            a publish target refused or failed a post (retried with backoff)
     └── TranslationError       engine failed or is not installed for a pair
         └── PairNotInstalled
             └── RuntimeMissing a model is installed but the library that runs it is not
@@ -78,6 +79,10 @@ class FeedError(SamacharError):
 
 class ExtractionError(SamacharError):
     pass
+
+
+class TargetError(SamacharError):
+    """A publish target could not take a post; recorded per (entry, target), retried later."""
 
 
 class TranslationError(SamacharError):

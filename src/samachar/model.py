@@ -11,10 +11,32 @@ import html as html_lib
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 BLOCK_KINDS = ("heading", "paragraph", "quote", "list_item", "figure", "preformatted")
 POLICIES = ("full", "excerpt", "link")
+
+
+class EntryState(str, Enum):
+    """Where an entry is on its way to the site; the stage table (:mod:`samachar.stages`) moves it on.
+
+    A ``str`` enum: the database and JSON hold the same plain strings as before.
+    ``filtered`` (a source's rule matched), ``published``, ``failed`` and
+    ``held`` (QA found an error) are where entries rest until a person acts.
+    """
+
+    NEW = "new"
+    FETCHED = "fetched"
+    EXTRACTED = "extracted"
+    FILTERED = "filtered"
+    TRANSLATED = "translated"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    HELD = "held"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass
@@ -211,6 +233,7 @@ class PublishedArticle:
     source_lang: str | None = None
     tag_labels: dict[str, str] = field(default_factory=dict)  # category → its label in the site language
     seo: str | None = None  # the source's search-engine choice (canonical/noindex/index); None: the site's
+    source_site_url: str | None = None  # the publisher's home page, from its feed (readers visit this, not the feed)
 
 
 _TAG = re.compile(r"<[^>]+>")

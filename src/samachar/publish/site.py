@@ -358,7 +358,7 @@ class SiteView:
             source_key = str(article.source_id)
             if source_key not in self.sources:
                 self.sources[source_key] = Listing("source", f"sources/{source_key}/", article.source_name,
-                                                   home_url=safe_url(article.source_url))
+                                                   home_url=safe_url(article.source_site_url or article.source_url))
             self.sources[source_key].articles.append(article)
             seen: set[str] = set()
             for category in article.categories:

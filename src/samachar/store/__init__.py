@@ -2,7 +2,7 @@
 
 ``Store(url)`` opens (and migrates) the database; its attributes are the
 entity repositories: ``sources``, ``entries``, ``articles``, ``translations``,
-``posts``, ``glossary``, ``images``.
+``posts``, ``publications``, ``glossary``, ``images``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from samachar.store.glossary import GlossaryRepository
 from samachar.store.images import ImageRepository
 from samachar.store.migrations import migrate
 from samachar.store.posts import PostRepository
+from samachar.store.publications import PublicationRepository
 from samachar.store.sources import SourceRepository
 from samachar.store.translations import TranslationRepository
 
@@ -43,6 +44,7 @@ class Store:
         self.articles = ArticleRepository(self.engine)
         self.translations = TranslationRepository(self.engine)
         self.posts = PostRepository(self.engine)
+        self.publications = PublicationRepository(self.engine)
         self.glossary = GlossaryRepository(self.engine)
         self.images = ImageRepository(self.engine)
 

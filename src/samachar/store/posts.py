@@ -57,7 +57,7 @@ class PostRepository:
         query = (
             select(posts.c.entry_id, posts.c.slug, posts.c.published_at, entries.c.categories,
                    entries.c.title.label("entry_title"), entries.c.author, entries.c.source_id,
-                   sources.c.name, sources.c.feed_title, sources.c.url.label("source_url"), sources.c.policy,
+                   sources.c.name, sources.c.feed_title, sources.c.url.label("source_url"), sources.c.site_url, sources.c.policy,
                    sources.c.seo,
                    articles.c.data.label("article"), translations.c.data.label("translation"))
             .select_from(posts.join(entries, entries.c.id == posts.c.entry_id)
@@ -86,7 +86,7 @@ class PostRepository:
                 summary=translated.summary, published_at=row.published_at, policy=policy,
                 original_title=article.title or row.entry_title, original_url=article.original_url,
                 publisher=article.publisher or source_name, source_id=row.source_id or 0,
-                source_name=source_name, source_url=row.source_url or "",
+                source_name=source_name, source_url=row.source_url or "", source_site_url=row.site_url,
                 authors=article.authors or ([row.author] if row.author else []),
                 original_published=article.published, image=translated.image or article.image,
                 categories=list(row.categories or article.tags or []), source_lang=translated.source_lang,

@@ -1,0 +1,222 @@
+"""Publish targets: the protocol, its records per (entry, language, target), idempotence and isolation.
+
+The third-party target here is the protocol's own example shape, talking real HTTP
+to a small JSON post API on 127.0.0.1 that this test starts and counts.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from datetime import UTC
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from conftest import database_url
+
+from samachar.config import CONFIG_NAME, Config, load_config
+from samachar.errors import ConfigError, TargetError
+from samachar.model import Block, PublishedArticle, blocks_to_html
+from samachar.publish.targets import (
+    SITE,
+    Remote,
+    available_targets,
+    load_targets,
+    publish_to_targets,
+    revision,
+    unpublish_everywhere,
+)
+from samachar.store import Store
+
+
+class PostApi:
+    """POST /posts creates, POST /posts/ID updates, DELETE /posts/ID removes; ``fail`` answers 503."""
+
+    def __init__(self):
+        self.posts: dict[str, dict] = {}
+        self.requests: list[str] = []
+        self.fail = False
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self, status: int, body: dict | None = None) -> None:
+                data = json.dumps(body or {}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self):
+                api.requests.append(f"POST {self.path}")
+                payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if api.fail:
+                    return self._answer(503)
+                post_id = self.path.removeprefix("/posts").strip("/") or str(len(api.posts) + 1)
+                api.posts[post_id] = payload
+                return self._answer(200, {"id": post_id, "url": f"{api.base}/p/{post_id}"})
+
+            def do_DELETE(self):
+                api.requests.append(f"DELETE {self.path}")
+                api.posts.pop(self.path.removeprefix("/posts/"), None)
+                return self._answer(200)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class DeskTarget:
+    """A third-party target, written as the protocol's docstring shows."""
+
+    kind = "desk"
+
+    def __init__(self, name: str, url: str):
+        self.name = name
+        self.url = url
+        self.flushed = 0
+
+    def publish(self, article, previous):
+        body = json.dumps({"title": article.title, "html": blocks_to_html(article.blocks)}).encode()
+        url = f"{self.url}/{previous.remote_id}" if previous and previous.remote_id else self.url
+        request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                answer = json.load(response)
+        except urllib.error.HTTPError as exc:
+            raise TargetError(f"the desk answered HTTP {exc.code}") from None
+        return Remote(id=str(answer["id"]), url=answer["url"])
+
+    def unpublish(self, previous):
+        request = urllib.request.Request(f"{self.url}/{previous.remote_id}", method="DELETE")
+        urllib.request.urlopen(request, timeout=10).close()
+
+    def flush(self):
+        self.flushed += 1
+
+
+class BrokenTarget:
+    """A target with a bug: it must not stop the others."""
+
+    name = "broken"
+
+    def publish(self, article, previous):
+        raise KeyError("a bug")
+
+
+@pytest.fixture
+def api():
+    server = PostApi()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = Store(database_url(tmp_path))
+    source = store.sources.add("https://paper.example/feed.xml").id
+    from samachar.model import FeedEntry
+    from samachar.sources.identity import entry_identity
+
+    for n in (1, 2):
+        item = FeedEntry(title=f"Story {n}", url=f"https://paper.example/{n}")
+        store.entries.add_many(source, [(item, entry_identity(item, source))])
+    yield store
+    store.close()
+
+
+def article(entry_id: int, title: str = "शीर्षक") -> PublishedArticle:
+    from datetime import datetime
+
+    return PublishedArticle(
+        id=entry_id, slug=f"{entry_id}-story", lang="hi", title=title, blocks=[Block("paragraph", "पाठ।")],
+        summary=None, published_at=datetime(2026, 12, 1, tzinfo=UTC), policy="full",
+        original_title="Story", original_url=f"https://paper.example/{entry_id}", publisher="Paper",
+        source_id=1, source_name="Paper", source_url="https://paper.example/feed.xml")
+
+
+def test_the_built_in_site_is_registered_as_a_target_like_any_other(tmp_path, store):
+    assert SITE in available_targets()
+    config = Config(home=tmp_path)
+    [site] = load_targets(store, config)
+    assert site.name == SITE
+    remote = site.publish(article(1), None)
+    assert remote.url == "http://localhost:8000/articles/1-story/" and remote.id == "1-story"
+
+
+def test_each_article_is_created_once_then_updated_never_duplicated(api, store):
+    desk = DeskTarget("desk", api.base + "/posts")
+    first = publish_to_targets([desk], [article(1), article(2)], store)
+    assert first.published == {"desk": 2} and len(api.posts) == 2
+    record = store.publications.get(1, "hi", "desk")
+    assert record.state == "published" and record.remote_url == f"{api.base}/p/{record.remote_id}"
+    assert record.revision == revision(article(1)) and record.intent_at is None
+
+    again = publish_to_targets([desk], [article(1), article(2)], store)  # a rerun
+    assert again.published == {} and again.updated == {} and len(api.requests) == 2
+
+    changed = publish_to_targets([desk], [article(1, title="नया शीर्षक")], store)  # a corrected translation
+    assert changed.updated == {"desk": 1} and len(api.posts) == 2
+    assert api.requests[-1] == f"POST /posts/{record.remote_id}"
+    assert api.posts[record.remote_id]["title"] == "नया शीर्षक"
+    assert desk.flushed == 2  # once per round that changed something
+
+
+def test_a_failing_target_is_recorded_and_retried_without_blocking_the_others(api, store):
+    desk = DeskTarget("desk", api.base + "/posts")
+    api.fail = True
+    report = publish_to_targets([BrokenTarget(), desk], [article(1)], store)
+    assert report.failed["broken"] == ["entry 1: KeyError: 'a bug'"]
+    assert report.failed["desk"] == ["entry 1: the desk answered HTTP 503"]
+    failed = store.publications.get(1, "hi", "desk")
+    assert failed.state == "failed" and failed.attempts == 1
+    assert store.publications.unfinished("desk", "hi") == [1]
+
+    api.fail = False
+    assert publish_to_targets([desk], [article(1)], store).published == {}  # backoff not over yet
+    later = failed.updated_at.replace(year=failed.updated_at.year + 1)
+    assert publish_to_targets([desk], [article(1)], store, now=later).published == {"desk": 1}
+    assert store.publications.unfinished("desk", "hi") == [] and len(api.posts) == 1
+
+
+def test_a_create_interrupted_by_a_crash_reaches_the_target_as_pending(api, store):
+    """The intent is written before the request: a crash after it leaves a record the target can recover from."""
+    seen = []
+
+    class Recovering(DeskTarget):
+        def publish(self, article, previous):
+            seen.append((previous.state, previous.remote_id, previous.intent_at is not None))
+            return super().publish(article, previous)
+
+    store.publications.record_intent(1, "hi", "desk")  # what a killed run left behind
+    publish_to_targets([Recovering("desk", api.base + "/posts")], [article(1)], store)
+    assert seen == [("pending", None, True)]
+
+
+def test_delete_takes_an_entry_down_from_every_target(api, store):
+    desk = DeskTarget("desk", api.base + "/posts")
+    publish_to_targets([desk], [article(1)], store)
+    assert unpublish_everywhere([desk], store, 1) == []
+    assert api.posts == {} and store.publications.get(1, "hi", "desk").state == "unpublished"
+
+
+@pytest.mark.parametrize("tables, message", [
+    ('[[targets]]\nkind = "nonesuch"\nname = "x"\n', "kind = 'nonesuch'"),
+    ('[[targets]]\nkind = "site"\nname = "x"\n', "kind = 'site'"),
+    ('targets = "wp"\n', "targets must be [[targets]] tables"),
+])
+def test_target_configuration_is_checked_when_it_loads(tmp_path: Path, tables, message):
+    (tmp_path / CONFIG_NAME).write_text(tables, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_config(tmp_path)
+
