@@ -1,17 +1,26 @@
-"""Feed polling benchmark: samachar's poll_many against a sequential fetch + feedparser loop.
+"""Feed polling benchmark: the ``samachar poll`` command, storage included, against a sequential loop.
 
-Serves ../shared/corpus/feeds/ from a loopback server in a child process
-(127.0.0.1, a free port, ETag + 304 support) and prints:
+Serves the 150 feeds of ../shared/corpus/feeds/ (gunzipped in memory) from a
+loopback server in a child process (127.0.0.1, a free port, ETag and
+Last-Modified with 304 answers), and times the real CLI: ``samachar poll
+--all`` in a subprocess on a fresh home, every source imported from OPML.
+Prints, all measured in this one run:
 
-1. first poll (poll_many: fetch, parse, sanitize every feed) vs the baseline
-   of fetching each URL in turn with urllib and calling ``feedparser.parse``
-   (target: at least 5x faster);
-2. second poll, every feed answering 304, vs the first (target: at least 10x);
-3. peak memory (max RSS of a fresh process) polling the corpus served under
-   1,000 URLs, storing each outcome as it arrives (target: under 300 MB),
-   and, for reference, holding all 1,000 parsed feeds at once.
+1. first poll (the CLI process: start-up, fetch, parse, sanitize, store) vs
+   the baseline, a sequential loop of ``urllib`` fetch + ``feedparser.parse``
+   over the same URLs in this process (bar: at least 5x, goal 10x);
+2. second poll of the same home, every feed answering 304, vs the first
+   (bar: at least 20x);
+3. a generated 10,000-item feed polled and stored through the CLI (bar: under
+   2 s), and, apart, the in-process storage time of the same items
+   (``EntryRepository.add_many`` alone, no start-up, fetch or parse).
 
-Run: .venv/bin/python bench/bench_poll.py [--urls 1000]
+``--memory N`` also polls the corpus served under N URLs through the CLI and
+prints the command's peak RSS (the old in-process target: under 300 MB for
+1,000 feeds). ``--profile FILE`` writes a cProfile of the first poll's CLI
+process. Without the corpus the script says so and exits 0.
+
+Run: .venv/bin/python bench/bench_poll.py [--memory 1000] [--profile poll.prof]
 """
 
 from __future__ import annotations
@@ -20,42 +29,71 @@ import argparse
 import asyncio
 import gzip
 import hashlib
-import json
-import resource
+import os
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
-from datetime import datetime, timezone
+from email.utils import formatdate
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / ".." / "shared" / "corpus" / "feeds"
+BIG_ITEMS = 10_000
+LAST_MODIFIED = formatdate(1_790_000_000, usegmt=True)  # one fixed date for every feed
 
 
 def load_corpus() -> list[bytes]:
-    files = sorted(CORPUS.glob("*.xml.gz"))
-    if not files:
-        sys.exit(f"no corpus at {CORPUS}")
-    return [gzip.decompress(f.read_bytes()) for f in files]
+    return [gzip.decompress(f.read_bytes()) for f in sorted(CORPUS.glob("*.xml.gz"))]
+
+
+def big_feed(items: int = BIG_ITEMS) -> bytes:
+    """An RSS feed of ``items`` distinct stories, each with a link, a GUID and a paragraph or two."""
+    parts = ['<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+             "<title>Big wire</title><link>https://wire.example.org/</link>"]
+    for n in range(items):
+        words = " ".join(f"w{n}x{i}" for i in range(50))
+        parts.append(
+            f"<item><title>Story {n}: council approves budget line {n}</title>"
+            f"<link>https://wire.example.org/{n // 1000}/story-{n}.html?utm_source=rss</link>"
+            f"<guid isPermaLink=\"false\">wire-{n}</guid>"
+            f"<pubDate>{formatdate(1_790_000_000 - n * 60, usegmt=True)}</pubDate>"
+            f"<category>Region {n % 12}</category>"
+            f"<description>{escape(f'<p>Paragraph for story {n}: {words}.</p>')}</description></item>"
+        )
+    parts.append("</channel></rss>")
+    return "".join(parts).encode("utf-8")
 
 
 def serve() -> None:
-    """Child process: serve /feed/N (N modulo the corpus size) until stdin closes."""
+    """Child process: serve /feed/N (N modulo the corpus size) and /big.xml until stdin closes."""
     from aiohttp import web
 
     feeds = load_corpus()
+    big = big_feed()
     etags = [f'"{hashlib.sha1(body).hexdigest()[:16]}"' for body in feeds]
+    big_etag = f'"{hashlib.sha1(big).hexdigest()[:16]}"'
 
-    async def feed(request: web.Request) -> web.StreamResponse:
+    def answer(request: web.Request, body: bytes, etag: str) -> web.Response:
+        validators = {"ETag": etag, "Last-Modified": LAST_MODIFIED}
+        if request.headers.get("If-None-Match") == etag or (
+                "If-None-Match" not in request.headers and request.headers.get("If-Modified-Since") == LAST_MODIFIED):
+            return web.Response(status=304, headers=validators)
+        return web.Response(body=body, headers={**validators, "Content-Type": "application/xml"})
+
+    async def feed(request: web.Request) -> web.Response:
         index = int(request.match_info["n"]) % len(feeds)
-        if request.headers.get("If-None-Match") == etags[index]:
-            return web.Response(status=304, headers={"ETag": etags[index]})
-        return web.Response(body=feeds[index], headers={"ETag": etags[index], "Content-Type": "application/xml"})
+        return answer(request, feeds[index], etags[index])
+
+    async def big_one(request: web.Request) -> web.Response:
+        return answer(request, big, big_etag)
 
     async def main() -> None:
         app = web.Application()
         app.router.add_get("/feed/{n}", feed)
+        app.router.add_get("/big.xml", big_one)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
@@ -68,6 +106,7 @@ def serve() -> None:
 
 
 def baseline(urls: list[str]) -> tuple[float, int]:
+    """What a script without samachar does: fetch each URL in turn, parse it with feedparser."""
     import feedparser
 
     started = time.perf_counter()
@@ -78,78 +117,101 @@ def baseline(urls: list[str]) -> tuple[float, int]:
     return time.perf_counter() - started, entries
 
 
-async def poll(urls: list[str], etags: dict[str, str] | None = None, keep: bool = True) -> tuple[float, list, int]:
-    from samachar.fetch import HttpClient
-    from samachar.model import SourceState
-    from samachar.sources.poll import poll_many
-
-    states = [SourceState(id=i, url=u, etag=(etags or {}).get(u)) for i, u in enumerate(urls)]
-    entries = 0
-
-    def store(outcome) -> None:  # what the pipeline does: take the entries, let the feed go
-        nonlocal entries
-        if outcome.feed is not None:
-            entries += len(outcome.feed.entries)
-            if not keep:
-                outcome.feed = None
-
-    now = datetime.now(timezone.utc)
-    started = time.perf_counter()
-    async with HttpClient(allow_private=True) as client:
-        outcomes = await poll_many(client, states, now, on_outcome=store)
-    return time.perf_counter() - started, outcomes, entries
+def cli(home: Path, *args: str, profile: str | None = None) -> tuple[float, float, str]:
+    """Run ``samachar --home HOME ARGS`` as a user would; returns (wall seconds, peak RSS MB, stdout)."""
+    env = {**os.environ, "SAMACHAR_ALLOW_PRIVATE_NETWORKS": "1", "SAMACHAR_HOME": str(home)}
+    env.pop("SAMACHAR_DATABASE_URL", None)
+    python = [sys.executable, "-m", "cProfile", "-o", profile] if profile else [sys.executable]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(python + ["-m", "samachar", "--home", str(home), "-q", *args], env=env,
+                                   stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)  # the child's own peak memory, not all children's
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0), err.seek(0)
+        if process.returncode != 0:
+            sys.exit(f"samachar {' '.join(args)} exited {process.returncode}: {err.read().decode()[-2000:]}")
+        return seconds, usage.ru_maxrss / 1024, out.read().decode().strip()
 
 
-def memory_child(base: str, count: int, keep: bool) -> None:
-    urls = [f"{base}/feed/{i}" for i in range(count)]
-    seconds, outcomes, entries = asyncio.run(poll(urls, keep=keep))
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    ok = sum(o.status == "ok" for o in outcomes)
-    print(json.dumps({"peak_mb": peak_mb, "seconds": seconds, "ok": ok, "entries": entries}))
+def new_home(root: Path, name: str, urls: list[str]) -> Path:
+    """A fresh home following ``urls``, set up through the CLI (not timed)."""
+    home = root / name
+    home.mkdir()
+    opml = home / "sources.opml"
+    outlines = "".join(f'<outline type="rss" text="feed {i}" xmlUrl="{escape(u)}"/>' for i, u in enumerate(urls))
+    opml.write_text(f'<?xml version="1.0"?><opml version="2.0"><body>{outlines}</body></opml>', encoding="utf-8")
+    cli(home, "init", "--language", "hi", "--base-url", "https://news.example.org/")
+    cli(home, "source", "import-opml", str(opml))
+    return home
+
+
+def stored_in_process(body: bytes, url: str) -> tuple[float, int]:
+    """The storage alone, in this process: ``add_many`` of the big feed's entries into a fresh database."""
+    from samachar.sources.identity import entry_identity
+    from samachar.sources.parse import parse_feed
+    from samachar.store import Store
+
+    feed = parse_feed(body, url)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(f"sqlite:///{tmp}/samachar.db")
+        source_id = store.sources.add(url).id
+        items = [(e, entry_identity(e, source_id)) for e in feed.entries]
+        started = time.perf_counter()
+        new_ids = store.entries.add_many(source_id, items)
+        seconds = time.perf_counter() - started
+        store.close()
+    return seconds, len(new_ids)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--memory", help=argparse.SUPPRESS)
-    parser.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--urls", type=int, default=1000, help="URLs for the memory run (default 1000)")
+    parser.add_argument("--memory", type=int, default=0, metavar="N",
+                        help="also poll the corpus served under N URLs and print the command's peak RSS")
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the first poll's CLI process")
     args = parser.parse_args()
     if args.serve:
         return serve()
-    if args.memory:
-        return memory_child(args.memory, args.urls, args.keep)
 
-    count = len(load_corpus())
-    server = subprocess.Popen([sys.executable, __file__, "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    count = len(list(CORPUS.glob("*.xml.gz")))
+    if not count:
+        print(f"skipped: no corpus at {CORPUS.resolve()}")
+        return
+    server = subprocess.Popen([sys.executable, __file__, "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True)
     try:
         port = int(server.stdout.readline())
         base = f"http://127.0.0.1:{port}"
         urls = [f"{base}/feed/{i}" for i in range(count)]
-        print(f"corpus: {count} feeds served on 127.0.0.1:{port}")
+        print(f"corpus: {count} feeds served on 127.0.0.1:{port}; load average {os.getloadavg()[0]:.1f}")
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            home = new_home(root, "corpus", urls)
+            base_s, base_entries = baseline(urls)
+            first_s, first_mb, first_out = cli(home, "poll", "--all", profile=args.profile)
+            second_s, _, second_out = cli(home, "poll", "--all")
+            print(f"baseline  sequential urllib + feedparser.parse (in process): {base_s:7.2f} s  {base_entries} entries")
+            print(f"first     samachar poll --all (CLI process):                {first_s:7.2f} s  {first_out}, peak RSS {first_mb:.0f} MB")
+            print(f"second    samachar poll --all, all 304 (CLI process):       {second_s:7.3f} s  {second_out}")
+            print(f"ratio     first poll vs baseline:  {base_s / first_s:6.1f}x  (bar >= 5x, goal >= 10x)")
+            print(f"ratio     second poll vs first:    {first_s / second_s:6.1f}x  (bar >= 20x)")
 
-        base_s, base_entries = baseline(urls)
-        first_s, outcomes, first_entries = asyncio.run(poll(urls))
-        failed = [o for o in outcomes if o.status != "ok"]
-        etags = {urls[o.source_id]: o.etag for o in outcomes if o.etag}
-        second_s, second, _ = asyncio.run(poll(urls, etags))
-        not_modified = sum(o.status == "not_modified" for o in second)
+            big_home = new_home(root, "big", [f"{base}/big.xml"])
+            big_s, _, big_out = cli(big_home, "poll", "--all")
+            with urllib.request.urlopen(f"{base}/big.xml", timeout=30) as response:
+                store_s, stored = stored_in_process(response.read(), f"{base}/big.xml")
+            print(f"big feed  samachar poll --all, one {BIG_ITEMS:,}-item feed (CLI process: start-up, fetch, "
+                  f"parse, store): {big_s:.2f} s, {BIG_ITEMS / big_s:,.0f} items/s  (bar < 2 s)  {big_out}")
+            print(f"big feed  add_many alone (in process, storage only): {store_s:.3f} s, "
+                  f"{stored / store_s:,.0f} items/s, {stored:,} stored")
 
-        print(f"baseline  sequential urllib + feedparser.parse: {base_s:7.2f} s  {base_entries} entries")
-        print(f"first     poll_many (fetch+parse+sanitize):    {first_s:7.2f} s  {first_entries} entries, {len(failed)} errors")
-        print(f"second    poll_many, all 304:                  {second_s:7.3f} s  {not_modified}/{count} not modified")
-        print(f"ratio     first poll vs baseline:  {base_s / first_s:6.1f}x  (target >= 5x)")
-        print(f"ratio     second poll vs first:    {first_s / second_s:6.1f}x  (target >= 10x)")
-
-        for keep in (False, True):
-            command = [sys.executable, __file__, "--memory", base, "--urls", str(args.urls)] + (["--keep"] if keep else [])
-            stats = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
-            label = "holding every parsed feed" if keep else "storing outcomes as they arrive"
-            print(
-                f"memory    {args.urls} URLs, {label}: peak RSS {stats['peak_mb']:.0f} MB "
-                f"({stats['ok']} ok, {stats['entries']} entries, {stats['seconds']:.1f} s)"
-                + ("  (target < 300 MB)" if not keep else "")
-            )
+            if args.memory:
+                many = new_home(root, "memory", [f"{base}/feed/{i}" for i in range(args.memory)])
+                memory_s, peak_mb, memory_out = cli(many, "poll", "--all")
+                print(f"memory    samachar poll --all, {args.memory} URLs (CLI process): peak RSS {peak_mb:.0f} MB, "
+                      f"{memory_s:.1f} s  {memory_out}  (target < 300 MB)")
     finally:
         server.stdin.close()
         server.wait(timeout=10)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from samachar.errors import TranslationError
+from samachar.translate.engine import Served
 from samachar.translate.engines.apertium import ApertiumEngine
-from samachar.translate.fallback import FallbackEngine
+from samachar.translate.fallback import FallbackEngine, retry_engine
 
 
 class Picky:
@@ -55,10 +56,10 @@ def test_only_the_failing_segments_move_on():
     chain = FallbackEngine([first, second])
     segments = [f"segment {i}" for i in range(16)]
     segments[5] = "segment boom"
-    out = chain.translate(segments, "en", "hi")
-    assert out[5] == "second:segment boom"
-    assert all(text == f"first:{s}" for i, (s, text) in enumerate(zip(segments, out)) if i != 5)
-    assert chain.last_engines[5] == "second" and chain.last_engines.count("first") == 15
+    served = chain.serve(segments, "en", "hi")
+    assert served[5] == Served("second:segment boom", "second")
+    assert all(answer == Served(f"first:{s}", "first")
+               for i, (s, answer) in enumerate(zip(segments, served, strict=True)) if i != 5)
     assert first.calls <= 2 * 4 + 2, "bisection stays logarithmic"
     assert second.calls == 1
 
@@ -78,15 +79,23 @@ def test_empty_answers_fall_through_and_total_failure_raises():
         FallbackEngine([Picky("a"), Picky("b")]).translate(["fine", "boom"], "en", "hi")
 
 
-def test_retry_hooks_for_qa():
-    chain = FallbackEngine([Picky("first"), Picky("second"), Picky("third")])
-    chain.translate(["one", "two", "three"], "en", "hi")
-    assert chain.retry_segments([1]) == ["second:two"]
-    assert chain.last_engines == ["first", "second", "first"]
-    assert chain.retry_segments([1]) == ["third:two"]
-    with pytest.raises(TranslationError):
-        chain.retry_segments([1])  # no engine after the last one
-    assert chain.retry(["x"], "en", "hi", after="first") == [("second:x", "second")]
+def test_a_rejected_translation_goes_to_the_rest_of_the_chain_then_back_to_a_changeable_engine():
+    class Steady(Picky):
+        deterministic = True
+
+    class Elsewhere(Picky):
+        def supports(self, source, target):
+            return target == "es"
+
+    first, other_pair, second, last = Picky("first"), Elsewhere("other"), Picky("second"), Picky("third")
+    chain = FallbackEngine([first, other_pair, second, last])
+    rest = retry_engine(chain, "first", "en", "hi")
+    assert isinstance(rest, FallbackEngine) and rest.engines == [second, last], "members without the pair skipped"
+    assert rest.serve(["x"], "en", "hi") == [Served("second:x", "second")]
+    assert retry_engine(chain, "third", "en", "hi") is last, "a tag-aware engine whose answer may change"
+    assert retry_engine(FallbackEngine([first, Steady("steady")]), "steady", "en", "hi") is None
+    assert retry_engine(chain, "nobody", "en", "hi") is None
+    assert retry_engine(first, "first", "en", "hi") is first, "a plain engine is a chain of one"
 
 
 def test_glossary_reaches_only_engines_that_take_one():
@@ -102,7 +111,7 @@ def test_real_apertium_takes_over_from_a_failing_engine():
     if not apertium.supports("en", "es"):
         pytest.skip("apertium eng-spa not installed")
     chain = FallbackEngine([Picky("first", bad="house"), apertium])
-    out = chain.translate(["The house is big.", "Hello"], "en", "es")
-    assert "casa" in out[0].lower() and out[1] == "first:Hello"
-    assert chain.last_engines == ["apertium", "first"]
+    served = chain.serve(["The house is big.", "Hello"], "en", "es")
+    assert "casa" in served[0].text.lower() and served[1] == Served("first:Hello", "first")
+    assert [answer.engine for answer in served] == ["apertium", "first"]
     assert chain.tag_aware is False, "one engine that is not tag-aware makes the chain not tag-aware"

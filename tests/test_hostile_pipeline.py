@@ -17,6 +17,7 @@ from lxml import html as lxml_html
 from loopback import LoopbackSite
 from samachar.config import Config, SiteConfig, TranslationConfig
 from samachar.pipeline import Pipeline
+from samachar.service import SiteService
 from samachar.store import Store
 from samachar.translate.engines.apertium import ApertiumEngine
 from site_data import loopback, xss
@@ -72,7 +73,7 @@ def hostile_run(tmp_path_factory):
         pipeline.store.sources.add(site.url("/feed.xml"), policy="full")
         report = pipeline.run_once()
     out = home / "site"
-    pipeline.build_site(out)
+    SiteService(pipeline.store, pipeline.config).build(out)
     return pipeline, report, out, count
 
 
@@ -85,7 +86,7 @@ def test_every_hostile_article_is_published_cleaned(hostile_run):
         assert_page_is_inert(file.read_bytes(), str(file.relative_to(out)))
         text = file.read_text(encoding="utf-8")
         assert "javascript:" not in text.lower() and xss.XSS_GLOBAL + "=1" not in text.replace(" ", "")
-    for article in pipeline.published_articles():
+    for article in SiteService(pipeline.store, pipeline.config).published_articles():
         page = lxml_html.fromstring((out / "articles" / article.slug / "index.html").read_bytes())
         body = page.xpath("//div[@class='article-body']")[0].text_content()
         assert body.strip(), article.slug  # cleaned, not emptied

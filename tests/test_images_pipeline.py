@@ -14,6 +14,7 @@ from test_images_files import jpeg, png
 
 from samachar.config import Config, SiteConfig, TranslationConfig
 from samachar.pipeline import Pipeline
+from samachar.service import SiteService
 from samachar.store import Store
 from samachar.translate.engines.apertium import ApertiumEngine
 
@@ -96,7 +97,7 @@ def test_a_run_stores_each_image_once_and_the_site_shows_only_its_own_copies(tmp
         assert again.published == 0 and site.hits["/img/clouds.svg"] == 1  # nothing fetched twice
 
     out = tmp_path / "built"
-    pipeline.build_site(out)
+    SiteService(pipeline.store, pipeline.config).build(out)
     media = sorted(p.name for p in (out / "media").iterdir())
     assert media == sorted(s.name for s in stored.values())  # three files, one per distinct image
     pages = pages_of(out)
@@ -129,7 +130,7 @@ def test_hotlink_fetches_no_image_and_links_the_publishers(tmp_path):
         assert pipeline.run_once().published == 2
         assert not [p for p in site.hits if p.startswith("/img/")]
     out = tmp_path / "built"
-    pipeline.build_site(out)
+    SiteService(pipeline.store, pipeline.config).build(out)
     assert not (out / "media").exists()
     srcs = {s for doc in pages_of(out).values() for s in doc.xpath("//figure[@class='lead-image']/img/@src")}
     assert srcs == {site.url("/img/clouds.svg")}

@@ -15,6 +15,7 @@ from conftest import database_url
 from loopback import LoopbackSite
 from samachar.config import Config, SiteConfig, TranslationConfig
 from samachar.pipeline import Pipeline
+from samachar.service import SiteService
 from samachar.store import Store
 from samachar.translate.engines.apertium import ApertiumEngine
 
@@ -86,7 +87,7 @@ def test_one_bad_feed_or_page_never_stops_the_run_and_nothing_is_published_twice
         assert again.published == 0 and again.new_entries == 0
         assert pipeline.store.posts.count("es") == 2
 
-    published = pipeline.published_articles()
+    published = SiteService(pipeline.store, pipeline.config).published_articles()
     assert {p.original_url for p in published} >= {"https://hillpost.example/roads"}
     roads_post = next(p for p in published if p.original_url == "https://hillpost.example/roads")
     text = " ".join(b.text for b in roads_post.blocks)
@@ -135,8 +136,8 @@ def test_qa_errors_hold_an_article_with_its_reason_until_approved(tmp_path):
     assert report.held == 2 and report.published == 0
     held = pipeline.store.entries.list(states=("held",))
     assert len(held) == 2 and all(e.error.startswith("held for review:") for e in held)
-    assert pipeline.approve(held[0].id)
-    assert not pipeline.approve(held[0].id)  # already approved
+    assert SiteService(pipeline.store, pipeline.config).approve(held[0].id)
+    assert not SiteService(pipeline.store, pipeline.config).approve(held[0].id)  # already approved
     again = pipeline.run_once()
     assert again.published == 1
 
@@ -189,10 +190,11 @@ def test_a_deleted_entry_is_unpublished_and_never_imported_again(tmp_path):
         pipeline = make_pipeline(tmp_path)
         pipeline.store.sources.add(site.url("/feed.xml"), policy="full")
         pipeline.run_once()
-        [victim] = [a for a in pipeline.published_articles() if "roads" in a.original_url]
-        assert pipeline.search("Shimla") and pipeline.delete(victim.id)
-        assert victim.id not in {a.id for a in pipeline.published_articles()}
-        assert victim.id not in {a.id for a in pipeline.search("Shimla")}
+        service = SiteService(pipeline.store, pipeline.config)
+        [victim] = [a for a in service.published_articles() if "roads" in a.original_url]
+        assert service.search("Shimla") and service.delete(victim.id)
+        assert victim.id not in {a.id for a in service.published_articles()}
+        assert victim.id not in {a.id for a in service.search("Shimla")}
         pipeline.store.sources.schedule_now()
         again = pipeline.run_once()
     assert again.polled == 1 and again.new_entries == 0 and again.published == 0
@@ -206,11 +208,12 @@ def test_the_built_site_drops_a_deleted_article(tmp_path):
     out = tmp_path / "out"
     (out / "keep.txt").parent.mkdir(parents=True)
     (out / "keep.txt").write_text("the operator's own file")
-    pipeline.build_site(out)
-    [victim, other] = pipeline.published_articles()
+    service = SiteService(pipeline.store, pipeline.config)
+    service.build(out)
+    [victim, other] = service.published_articles()
     assert (out / "articles" / victim.slug / "index.html").exists()
-    pipeline.delete(victim.id)
-    pipeline.build_site(out)
+    SiteService(pipeline.store, pipeline.config).delete(victim.id)
+    SiteService(pipeline.store, pipeline.config).build(out)
     assert not (out / "articles" / victim.slug).exists()
     assert (out / "articles" / other.slug / "index.html").exists()
     assert victim.slug not in (out / "index.html").read_text(encoding="utf-8")
@@ -229,6 +232,6 @@ def test_temporary_page_errors_are_retried_and_robots_outages_do_not_fail_entrie
         again = pipeline.run_once()  # inside the backoff: not tried again yet
         assert pipeline.store.entries.get(roads.id).attempts == 1 and again.fetched == 0
         site.routes["/robots.txt"] = (200, "text/plain", "User-agent: *\nAllow: /\n")
-        monkeypatch.setattr("samachar.pipeline.RETRY_BASE", timedelta(0))  # the backoff has passed
+        monkeypatch.setattr("samachar.stages.RETRY_BASE", timedelta(0))  # the backoff has passed
         third = pipeline.run_once()
     assert third.fetched == 1 and pipeline.store.entries.get(roads.id).state == "published"

@@ -279,3 +279,61 @@ def test_a_poll_keeps_the_feeds_title_as_the_sources_name(tmp_path) -> None:
     [source] = pipeline.store.sources.list()
     assert (source.feed_title, source.site_url, source.display_name) == (
         "Hill Post", "https://hillpost.example/", "Hill Post")
+
+
+def test_polling_loads_the_feed_parser_only_when_a_feed_comes_back() -> None:
+    """A poll where every feed answers 304 parses nothing: its start-up must not pay for the parser."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; import samachar.sources.poll; "
+             "print(sorted(m for m in sys.modules if m in ('samachar.sources.parse', 'samachar.extract')))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+
+
+def _feed_of_relative_links(count: int) -> bytes:
+    items = "".join(
+        f"<item><title>Story {n}</title><link>https://news.example/{n}/story.html</link>"
+        f"<description>&lt;p&gt;See &lt;a href=\"more.html\" onclick=\"x()\"&gt;more&lt;/a&gt; and "
+        f"&lt;img src=\"../img/{n}.jpg\" alt=\"pic {n}\"&gt;&lt;/p&gt;</description></item>"
+        for n in range(count))
+    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>'
+            f'<link>https://news.example/</link>{items}</channel></rss>').encode()
+
+
+def test_parsing_a_feed_builds_its_html_sanitizer_once_not_per_entry(monkeypatch) -> None:
+    import nh3
+
+    from samachar.sources.parse import parse_feed
+
+    builds: list[str] = []
+    real_clean, real_cleaner = nh3.clean, nh3.Cleaner
+
+    def clean(html, **options):
+        if "p" in (options.get("tags") or ()):  # the HTML allow-list, not the text one
+            builds.append("clean")
+        return real_clean(html, **options)
+
+    def cleaner(**options):
+        builds.append("Cleaner")
+        return real_cleaner(**options)
+
+    monkeypatch.setattr(nh3, "clean", clean)
+    monkeypatch.setattr(nh3, "Cleaner", cleaner)
+    feed = parse_feed(_feed_of_relative_links(40), "https://news.example/feed.xml")
+    assert len(feed.entries) == 40
+    assert len(builds) <= 1, builds
+
+
+def test_each_entry_of_a_feed_resolves_its_links_against_its_own_page() -> None:
+    from samachar.extract.sanitize import sanitize_html
+    from samachar.sources.parse import parse_feed
+
+    feed = parse_feed(_feed_of_relative_links(3), "https://news.example/feed.xml")
+    for n, entry in enumerate(feed.entries):
+        page = f"https://news.example/{n}/story.html"
+        raw = f'<p>See <a href="more.html" onclick="x()">more</a> and <img src="../img/{n}.jpg" alt="pic {n}"></p>'
+        assert entry.summary == sanitize_html(raw, page)
+        assert f'href="https://news.example/{n}/more.html"' in entry.summary
+        assert f'src="https://news.example/img/{n}.jpg"' in entry.summary and "onclick" not in entry.summary

@@ -73,7 +73,10 @@ def test_reindexing_replaces_by_id_and_removal(engine):
         changed = replace(samples.sample_articles()[1], title="नया शीर्षक", summary="", blocks=[
             Block("paragraph", "अब इसमें केवल बाढ़ की बात है")])
         index_articles(conn, [changed])
-        assert conn.execute(text(f"SELECT count(*) FROM {TABLE} WHERE rowid = 107")).scalar() == 1
+        rows = conn.execute(text("SELECT id FROM search_index WHERE entry_id = 107")).scalars().all()
+        assert len(rows) == 1  # replaced, not added: one row, and its words once in FTS5
+        assert conn.execute(text(f"SELECT count(*) FROM {TABLE} WHERE rowid = :id"), {"id": rows[0]}).scalar() == 1
+        assert conn.execute(text(f"SELECT count(*) FROM {TABLE}")).scalar() == len(samples.sample_articles())
     assert find(engine, "बुवाई") == [] and find(engine, "बाढ़") == [107]
     with engine.begin() as conn:
         remove_articles(conn, [107])

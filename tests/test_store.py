@@ -234,3 +234,40 @@ def test_a_publisher_that_moved_keeps_its_entries_identities(store):
     assert store.entries.get(kept).url == "http://other.example/x"
     new = "http://127.0.0.1:5002/a/story.html"  # the moved link, seen again, is no new story
     assert store.entries.add_many(src, [(entry("Moved", new), Ident("url:m2", new, "hm2"))]) == []
+
+
+def test_a_poll_outcome_is_recorded_in_one_statement_and_a_moved_feed_keeps_a_free_url(store):
+    from sqlalchemy import event
+
+    from samachar.model import ParsedFeed, PollOutcome
+
+    moved = store.sources.add("https://a.example/old.xml")
+    other = store.sources.add("https://b.example/feed.xml")
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", note)
+    try:
+        store.sources.record_poll(
+            PollOutcome(source_id=moved.id, status="ok", next_poll_at=now + timedelta(minutes=30), etag='"v1"',
+                        last_modified="Tue, 01 Dec 2026 11:00:00 GMT", new_url="https://a.example/new.xml"),
+            now, feed=ParsedFeed(title="A Times", site_url="https://a.example/", entries=[], format="rss"))
+        store.sources.record_poll(  # moved onto a URL another source follows: the URL stays as it was
+            PollOutcome(source_id=other.id, status="not_modified", next_poll_at=now + timedelta(minutes=5),
+                        new_url="https://a.example/new.xml"), now)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", note)
+    assert len(seen) == 2, seen
+    a, b = store.sources.get(moved.id), store.sources.get(other.id)
+    assert (a.url, a.etag, a.last_modified, a.feed_title, a.site_url, a.status, a.last_polled_at) == (
+        "https://a.example/new.xml", '"v1"', "Tue, 01 Dec 2026 11:00:00 GMT", "A Times", "https://a.example/", "ok", now)
+    assert (b.url, b.status, b.next_poll_at) == ("https://b.example/feed.xml", "ok", now + timedelta(minutes=5))
+    store.sources.record_poll(PollOutcome(source_id=moved.id, status="not_modified",
+                                          next_poll_at=now + timedelta(minutes=30)), now)
+    assert store.sources.get(moved.id).etag == '"v1"'  # a 304 without validators keeps the ones it had
+    store.sources.record_poll(PollOutcome(source_id=moved.id, status="error", next_poll_at=now + timedelta(hours=1),
+                                          error="HTTP 503", error_count=1), now)
+    assert (store.sources.get(moved.id).status, store.sources.get(moved.id).error) == ("error", "HTTP 503")

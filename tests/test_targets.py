@@ -220,3 +220,46 @@ def test_target_configuration_is_checked_when_it_loads(tmp_path: Path, tables, m
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         load_config(tmp_path)
 
+
+
+def test_a_run_publishes_to_every_configured_target_once_and_delete_takes_it_down(api, tmp_path, monkeypatch,
+                                                                                  capsys):
+    """`[[targets]]` in the config: the run's publish stage delivers to the site and to the desk."""
+    from dataclasses import replace
+
+    from loopback import LoopbackSite
+    from test_images_pipeline import make_pipeline, routes
+
+    from samachar.service import SiteService
+
+    with LoopbackSite(routes()) as site:
+        pipeline = make_pipeline(tmp_path)
+        pipeline.config = replace(pipeline.config, targets=[
+            {"kind": "test_targets:DeskTarget", "name": "desk", "url": api.base + "/posts"}])
+        pipeline.store.sources.add(site.url("/feed.xml"), policy="full")
+        assert pipeline.run_once().published == 2
+        assert len(api.posts) == 2 and all("Shimla" in p["html"] or "Mandi" in p["html"] for p in api.posts.values())
+        store = pipeline.store
+        [first, second] = sorted(e.id for e in store.entries.list())
+        records = {p.target: p for p in store.publications.for_entry(first)}
+        assert set(records) == {"site", "desk"} and records["desk"].state == "published"
+        assert records["site"].remote_url.startswith("https://noticias.example/articles/")
+
+        pipeline.store.sources.schedule_now()
+        pipeline.run_once()  # a rerun sends nothing
+        assert len(api.requests) == 2
+
+        SiteService(store, pipeline.config).delete(first)
+        assert api.requests[-1] == f"DELETE /posts/{records['desk'].remote_id}" and len(api.posts) == 1
+        assert store.publications.get(first, "es", "desk").state == "unpublished"
+        assert store.publications.get(second, "es", "desk").state == "published"
+
+    from samachar.cli import main
+
+    monkeypatch.setenv("SAMACHAR_DATABASE_URL", database_url(tmp_path))
+    capsys.readouterr()
+    assert main(["--home", str(tmp_path), "entry", "list", "--json"]) == 0
+    listed = {e["id"]: e["targets"] for e in json.loads(capsys.readouterr().out)}
+    assert listed[second]["desk"] == {"state": "published", "url": store.publications.get(second, "es", "desk").remote_url,
+                                      "error": None}
+    assert set(listed[second]) == {"site", "desk"} and first not in listed  # deleted entries are not listed

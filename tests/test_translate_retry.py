@@ -214,24 +214,22 @@ def test_chain_falls_back_to_real_apertium_for_rejected_sentences_with_links():
     assert link and link.group(1).strip() and "report" not in result.blocks[1].html
 
 
-def test_retry_segments_is_one_call_per_engine():
-    class Prefixer:
-        tag_aware = True
-
-        def __init__(self, name: str):
-            self.name = name
-            self.calls = 0
+def test_the_retry_is_one_call_per_engine_that_made_the_rejected_sentences():
+    class Refusing(Dictionary):
+        """Fails any call with a sentence about the bridge."""
 
         def translate(self, segments, source, target):
-            self.calls += 1
-            return [f"{self.name}:{s}" for s in segments]
+            if any("bridge" in s for s in segments):
+                raise TranslationError("refused")
+            return super().translate(segments, source, target)
 
-    a, b, c = Prefixer("a"), Prefixer("b"), Prefixer("c")
-    chain = FallbackEngine([a, b, c])
-    chain.translate([f"s{i}" for i in range(6)], "en", "hi")
-    assert chain.retry_segments([4, 1, 3]) == ["b:s4", "b:s1", "b:s3"]
-    assert b.calls == 1
-    assert chain.retry_segments([1, 0]) == ["c:s1", "b:s0"]
-    assert (b.calls, c.calls) == (2, 1)
-    assert chain.last_engines == ["b", "c", "a", "b", "b", "a"]
-    assert chain.next_engine("a", "en", "hi") is b and chain.next_engine("c", "en", "hi") is None
+    first = Refusing("first", echo=("minister",))
+    second, third = Dictionary("second", echo=("bridge",)), Dictionary("third")
+    result = translate_article(news(), FallbackEngine([first, second, third]), "en", "es")
+    assert not errors(result), [f.message for f in errors(result)]
+    assert result.engine == "first+second+third"
+    # What first left untranslated went to the rest of the chain in one call, where second took it;
+    # what second left untranslated went on to third, in one call.
+    bridge = [s for s in second.calls[0] if "bridge" in s]
+    assert bridge and second.calls[1:] == [["The minister visited Mumbai on Monday."]]
+    assert third.calls == [bridge]

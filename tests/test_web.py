@@ -13,7 +13,7 @@ from lxml import html as lxml_html
 from sqlalchemy import create_engine
 
 from samachar.config import SiteConfig
-from samachar.publish.search import index_articles, search_ids
+from samachar.publish.search import index_articles, search_hits
 from samachar.publish.site import render_site
 from samachar.web.app import create_app
 from site_data import BASE, loopback, samples
@@ -116,7 +116,7 @@ def test_head_requests(server):
     assert status == 200 and body == b"" and headers["ETag"]
 
 
-def test_search_without_index_scans_the_snapshot(server):
+def test_search_without_a_store_indexes_the_snapshot_in_memory(server):
     url, _, _ = server
     status, headers, body = get(url + "/search?q=" + quote("मॉस्को"))
     assert status == 200 and headers["Cache-Control"] == "no-cache"
@@ -129,7 +129,7 @@ def test_search_without_index_scans_the_snapshot(server):
     assert b"<script>alert" not in hostile and b"&lt;script&gt;alert(1)&lt;/script&gt;" in hostile
 
 
-def test_search_through_fts5(tmp_path, site):
+def test_search_through_the_index_serves_the_same_cards_without_the_articles(tmp_path, site):
     engine = create_engine(f"sqlite:///{tmp_path / 's.db'}")
     articles = samples.sample_articles()
     with engine.begin() as conn:
@@ -140,13 +140,17 @@ def test_search_through_fts5(tmp_path, site):
     def search(query: str):
         queries.append(query)
         with engine.connect() as conn:
-            return [by_id[i] for i in search_ids(conn, query, "hi")]
+            return search_hits(conn, query, "hi")
 
-    app = create_app(lambda: articles, site, search=search)
-    with loopback.serve_app(app) as url:
-        _, _, body = get(url + "/search?q=" + quote("  जलाशय   "))
-    assert queries == ["जलाशय"]
-    assert lxml_html.fromstring(body).xpath("//h2[@class='card-title']/a/@href") == ["articles/monsoon-reservoirs-full/"]  # relative to /search
+    pages = []
+    for found in (search, lambda q: [by_id[hit.id] for hit in search(q)]):  # hits; whole articles, as before
+        app = create_app(lambda: articles, site, search=found)
+        with loopback.serve_app(app) as url:
+            pages.append((get(url + "/search?q=" + quote("  जलाशय   "))[2], get(url + "/search?q=" + quote("शहर"))[2]))
+    assert queries == ["जलाशय", "शहर"] * 2
+    assert lxml_html.fromstring(pages[0][0]).xpath("//h2[@class='card-title']/a/@href") == ["articles/monsoon-reservoirs-full/"]  # relative to /search
+    assert len(lxml_html.fromstring(pages[0][1]).xpath("//li[@class='card']")) == 3
+    assert pages[0] == pages[1]  # title, excerpt and date from the index: the page is the same
     engine.dispose()
 
 
@@ -247,7 +251,7 @@ def test_startup_failure_does_not_stop_the_server(site):
         assert get(url + "/")[0] == 503
 
 
-def test_broken_search_index_falls_back_to_a_scan(site):
+def test_broken_search_index_falls_back_to_the_snapshot(site):
     def search(query: str):
         raise RuntimeError("no such table: post_search")
 

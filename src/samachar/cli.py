@@ -1,9 +1,9 @@
 """Follow news feeds, translate their articles and republish them on your own site, crediting each publisher.
 
-The ``samachar`` command: every subcommand is a thin shell around a stage or
-the pipeline. Errors that samachar raises on purpose print as one line
-(``error: …``) with exit status 2; a run that merely records per-source or
-per-entry failures exits 0. The first line above is the ``--help``
+The ``samachar`` command: every subcommand is a thin shell around a stage,
+the pipeline or the site service (:mod:`samachar.service`). Errors that
+samachar raises on purpose print as one line (``error: …``) with exit status
+2; a run that merely records per-source or per-entry failures exits 0. The first line above is the ``--help``
 description, so it stays plain text.
 """
 
@@ -27,7 +27,7 @@ from samachar.config import (
     write_config,
 )
 from samachar.errors import SamacharError
-from samachar.model import blocks_to_html
+from samachar.model import EntryState, blocks_to_html
 from samachar.progress import Progress
 
 log = logging.getLogger("samachar")
@@ -44,6 +44,12 @@ def _pipeline(config: Config, args, **kwargs):
     from samachar.pipeline import Pipeline
 
     return Pipeline(_store(config), config, progress=Progress(enabled=not args.quiet), **kwargs)
+
+
+def _service(config: Config):
+    from samachar.service import SiteService
+
+    return SiteService(_store(config), config)
 
 
 def _print_json(value: Any) -> None:
@@ -152,7 +158,7 @@ def _source_json(s) -> dict:
     return {"id": s.id, "url": s.url, "name": s.display_name, "entries": s.entries,
             "status": "error" if s.status in ("error", "gone") else "ok", "state": s.status, "error": s.error,
             "policy": s.policy, "seo": s.seo, "language": s.language, "last_polled_at": _iso(s.last_polled_at),
-            "next_poll_at": _iso(s.next_poll_at), "error_count": s.error_count}
+            "next_poll_at": _iso(s.next_poll_at), "error_count": s.error_count, "filters": s.filters or {}}
 
 
 def cmd_source_list(args, config: Config) -> int:
@@ -170,14 +176,54 @@ def cmd_source_list(args, config: Config) -> int:
     return 0
 
 
+def _known_source(store, wanted: str):
+    """The source named by its id or its feed URL; else a one-line error."""
+    wanted = wanted.strip()
+    source = store.sources.get(int(wanted)) if wanted.isascii() and wanted.isdigit() else store.sources.find(wanted)
+    if source is None:
+        raise SamacharError(f"no source {wanted}; see 'samachar source list'")
+    return source
+
+
 def cmd_source_remove(args, config: Config) -> int:
     store = _store(config)
-    wanted = args.source.strip()
-    source = store.sources.get(int(wanted)) if wanted.isascii() and wanted.isdigit() else store.sources.find(wanted)
-    if source is None or not store.sources.remove(source.id):
-        raise SamacharError(f"no source {wanted}; see 'samachar source list'")
+    source = _known_source(store, args.source)
+    if not store.sources.remove(source.id):
+        raise SamacharError(f"no source {args.source.strip()}; see 'samachar source list'")
     print(f"removed source {source.id} ({source.display_name}); its entries are kept")
     return 0
+
+
+def cmd_source_filter(args, config: Config) -> int:
+    from samachar.filters import FilterRules, check_rules, describe
+
+    service = _service(config)
+    source = _known_source(service.store, args.source)
+    given = check_rules(FilterRules(
+        include=args.include or [], exclude=args.exclude or [], include_re=args.include_re or [],
+        exclude_re=args.exclude_re or [], categories=args.category or [],
+        exclude_categories=args.exclude_category or [], min_words=args.min_words, max_age_days=args.max_age_days))
+    current = FilterRules() if args.clear else _stored_rules(source)
+    changed = args.clear or not given.is_empty()
+    rules = service.set_filters(source, current.with_changes(given)) if changed else current
+    lines = describe(rules)
+    print(f"source {source.id} ({source.display_name}): " + ("no filters" if not lines else "filters"))
+    for line in lines:
+        print(f"  {line}")
+    if changed and lines:
+        print("they apply to entries extracted from now on and to those waiting for translation")
+    return 0
+
+
+def _stored_rules(source):
+    """The source's stored filters; stored ones that no longer check out are said as such, in one line."""
+    from samachar.filters import FilterRules
+
+    try:
+        return FilterRules.from_json(source.filters)
+    except SamacharError as exc:
+        raise SamacharError(f"the stored filters of source {source.id} are unusable ({exc}); "
+                            f"replace them with 'samachar source filter {source.id} --clear …'") from None
 
 
 def cmd_source_import_opml(args, config: Config) -> int:
@@ -207,9 +253,9 @@ def cmd_poll(args, config: Config) -> int:
     from samachar.runlock import run_lock
 
     pipeline = _pipeline(config, args)
-    if args.all:
-        pipeline.store.sources.schedule_now()
-    with run_lock(config.home):
+    with run_lock(config.home):  # before anything changes: a refused run leaves the schedule as it was
+        if args.all:
+            pipeline.store.sources.schedule_now()
         report = pipeline.poll()
     print(f"polled {report.polled} sources: {report.new_entries} new entries, {report.poll_errors} errors")
     return 0
@@ -220,8 +266,11 @@ def cmd_entry_list(args, config: Config) -> int:
     states = (args.state,) if args.state else None
     rows = store.entries.list(source_url=args.source, states=states, limit=args.limit)
     if args.json:
+        records = store.publications.for_entries([e.id for e in rows])
         _print_json([{"id": e.id, "title": e.title, "url": e.url, "source_url": e.source_url,
-                      "published": _iso(e.published), "state": e.state, "error": e.error, "note": e.note}
+                      "published": _iso(e.published), "state": e.state, "error": e.error, "note": e.note,
+                      "targets": {p.target: {"state": p.state, "url": p.remote_url, "error": p.error}
+                                  for p in records[e.id]}}
                      for e in rows])
         return 0
     for e in rows:
@@ -371,30 +420,36 @@ def _print_entry(view: dict) -> None:
 
 
 def cmd_entry_approve(args, config: Config) -> int:
-    pipeline = _pipeline(config, args)
-    entry = _known_entry(pipeline.store, args.id)
-    if not pipeline.approve(args.id):
+    service = _service(config)
+    entry = _known_entry(service.store, args.id)
+    if not service.approve(args.id):
         raise SamacharError(f"entry {args.id} is {entry.state}, not held for review")
     print(f"entry {args.id} approved; it is published on the next run")
     return 0
 
 
+def cmd_entry_release(args, config: Config) -> int:
+    service = _service(config)
+    entry = _known_entry(service.store, args.id)
+    if not service.release(args.id):
+        raise SamacharError(f"entry {args.id} is {entry.state}, not filtered")
+    print(f"entry {args.id} released from its source's filters; it is translated on the next run")
+    return 0
+
+
 def cmd_entry_delete(args, config: Config) -> int:
-    pipeline = _pipeline(config, args)
-    if not pipeline.delete(args.id):
+    if not _service(config).delete(args.id):  # a site built in the home is rebuilt without it
         raise SamacharError(f"no entry {args.id}; see 'samachar entry list'")
-    if (config.site_dir / "index.html").exists():
-        pipeline.build_site(config.site_dir)
     print(f"entry {args.id} deleted; it stays remembered so that it is never imported again")
     return 0
 
 
 def cmd_entry_retry(args, config: Config) -> int:
-    pipeline = _pipeline(config, args)
+    service = _service(config)
     for entry_id in args.ids:
-        _known_entry(pipeline.store, entry_id)
-    ids = args.ids or [e.id for e in pipeline.store.entries.list(states=("failed",))]
-    retried = [(i, pipeline.retry(i)) for i in ids]
+        _known_entry(service.store, entry_id)
+    ids = args.ids or [e.id for e in service.store.entries.list(states=(EntryState.FAILED,))]
+    retried = [(i, service.retry(i)) for i in ids]
     for entry_id, state in retried:
         print(f"entry {entry_id}: " + (f"back to {state}; it moves on at the next run" if state
                                         else "not failed or held; unchanged"))
@@ -405,24 +460,30 @@ def cmd_entry_retry(args, config: Config) -> int:
 
 def cmd_run(args, config: Config) -> int:
     from samachar.runlock import RunInProgress, run_lock
+    from samachar.service import SiteService
 
     pipeline = _pipeline(config, args)
+    service = SiteService(pipeline.store, config)
     while True:
         try:
             with run_lock(config.home):
                 report = pipeline.run_once()
-                pipeline.build_site(config.site_dir)  # unchanged pages are not rewritten
+                service.build(config.site_dir)  # unchanged pages are not rewritten
         except Exception as exc:
             if args.once or isinstance(exc, RunInProgress):
                 raise
             # A daemon survives a bad round (a locked database, a full disk): log, wait, go on.
-            log.exception("run failed: %s; retrying at the next round", exc)
+            log.exception("run failed; retrying at the next round")
             time.sleep(args.interval)
             continue
         if not args.quiet:
             print(report.summary())
             for reason in report.waiting:
                 print(f"waiting: {reason}")
+            for line in report.skipped:
+                print(f"skipped: {line}")
+        for line in report.unexpected_lines():  # a bug or a broken install: said even with -q
+            print(f"unexpected: {line}", file=sys.stderr)
         if args.once:
             return 0
         time.sleep(_seconds_until_next_due(pipeline, args.interval))
@@ -430,9 +491,9 @@ def cmd_run(args, config: Config) -> int:
 
 def _seconds_until_next_due(pipeline, longest: int) -> float:
     """Sleep until the next source is due on its own schedule, at most ``longest`` seconds."""
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     due_times = [s.next_poll_at for s in pipeline.store.sources.list() if s.status != "gone" and s.next_poll_at]
     if not due_times:
         return float(longest)
@@ -444,7 +505,7 @@ def cmd_build(args, config: Config) -> int:
     if not config.site.base_url:
         print("warning: [site] base_url is not set in samachar.toml; feed links and self-canonicals "
               "will point at http://localhost:8000/", file=sys.stderr)
-    pages = _pipeline(config, args).build_site(out)
+    pages = _service(config).build(out)
     print(f"built {pages} files into {out}")
     return 0
 
@@ -452,7 +513,7 @@ def cmd_build(args, config: Config) -> int:
 def cmd_serve(args, config: Config) -> int:
     import uvicorn
 
-    app = _pipeline(config, args).create_app()
+    app = _service(config).create_app()
     print(f"serving {config.site.title} at http://{args.host}:{args.port}/")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
@@ -500,14 +561,14 @@ def cmd_extract(args, config: Config) -> int:
 
 
 def cmd_translate(args, config: Config) -> int:
-    from samachar.pipeline import Pipeline
+    from samachar.stages import Translator
+    from samachar.translate.language import source_language
 
     article = _load_article(args, config)
-    source = args.source or (article.language or config.translation.source_language).split("-")[0]
+    source = args.source or source_language(None, article.language, config.translation.source_language)
     target = args.target or config.site.language
-    store = _store(config)
-    pipeline = Pipeline(store, config, engines=[args.engine] if args.engine else None)
-    translated = pipeline.translate(article, source, target)
+    translator = Translator(_store(config), config, [args.engine] if args.engine else None)
+    translated = translator.translate(article, source, target)
     data = {"title": translated.title, "source_html": blocks_to_html(article.blocks),
             "html": blocks_to_html(translated.blocks), "engine": translated.engine,
             "source_language": source, "target_language": target,
@@ -571,6 +632,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _whole_number(text: str) -> int:
+    """An argparse type: a whole number of at least 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative")
+    return value
+
+
 def _port(text: str) -> int:
     """An argparse type: a TCP port, 1-65535."""
     value = _positive_int(text)
@@ -596,7 +668,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite an existing samachar.toml")
     p.set_defaults(func=cmd_init)
 
-    source = sub.add_parser("source", help="add, list and remove sources").add_subparsers(dest="action", required=True)
+    source = sub.add_parser("source", help="add, list, filter and remove sources").add_subparsers(
+        dest="action", required=True)
     p = source.add_parser("add", help="follow a feed (or a site: its feed is discovered)")
     p.add_argument("url", help="the feed's address, or the site's (its feed is discovered)")
     p.add_argument("--name", help="the publisher's name as the site credits it (default: the feed's title)")
@@ -613,6 +686,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = source.add_parser("remove", help="stop following a source (its entries are kept)")
     p.add_argument("source", metavar="ID_OR_URL", help="the source's id from 'samachar source list', or its feed URL")
     p.set_defaults(func=cmd_source_remove)
+    p = source.add_parser("filter", help="keep only some of a source's entries: words, patterns, categories, "
+                                         "length, age (no options: show its filters)")
+    p.add_argument("source", metavar="ID_OR_URL", help="the source's id from 'samachar source list', or its feed URL")
+    p.add_argument("--include", nargs="+", action="extend", metavar="WORD",
+                   help="keep only entries whose title or body has one of these words (or phrases)")
+    p.add_argument("--exclude", nargs="+", action="extend", metavar="WORD",
+                   help="drop entries whose title or body has one of these words (or phrases)")
+    p.add_argument("--include-re", action="append", metavar="RE",
+                   help="keep only entries whose title or body matches this regular expression (case-insensitive)")
+    p.add_argument("--exclude-re", action="append", metavar="RE",
+                   help="drop entries whose title or body matches this regular expression (case-insensitive)")
+    p.add_argument("--category", nargs="+", action="extend", metavar="C",
+                   help="keep only entries in one of these categories (the feed's, or the page's tags)")
+    p.add_argument("--exclude-category", nargs="+", action="extend", metavar="C",
+                   help="drop entries in any of these categories")
+    p.add_argument("--min-words", type=_whole_number, metavar="N", help="drop entries whose body has fewer words")
+    p.add_argument("--max-age-days", type=_whole_number, metavar="N",
+                   help="drop entries the publisher dated more than N days ago")
+    p.add_argument("--clear", action="store_true",
+                   help="remove the source's filters first (alone: remove them all)")
+    p.set_defaults(func=cmd_source_filter)
     p = source.add_parser("import-opml", help="add every feed of an OPML file")
     p.add_argument("file", help="the OPML file")
     p.set_defaults(func=cmd_source_import_opml)
@@ -623,12 +717,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="poll every source now, due or not")
     p.set_defaults(func=cmd_poll)
 
-    entry = sub.add_parser("entry", help="list, show, approve, retry and delete entries").add_subparsers(
+    entry = sub.add_parser("entry", help="list, show, approve, release, retry and delete entries").add_subparsers(
         dest="action", required=True)
     p = entry.add_parser("list", help="entries, newest first, with their state and reason")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--source", help="only entries of this source URL")
-    p.add_argument("--state", help="only entries in this state (new, extracted, held, failed, published…)")
+    p.add_argument("--state", choices=[s.value for s in EntryState], metavar="STATE",
+                   help="only entries in this state (new, fetched, extracted, filtered, translated, held, "
+                        "published, failed)")
     p.add_argument("--limit", type=_positive_int, help="at most N entries")
     p.set_defaults(func=cmd_entry_list)
     p = entry.add_parser("show", help="one entry: its original and translation segment by segment, "
@@ -639,6 +735,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = entry.add_parser("approve", help="publish a held entry on the next run")
     p.add_argument("id", type=int, metavar="ID", help="the held entry's id")
     p.set_defaults(func=cmd_entry_approve)
+
+    p = entry.add_parser("release", help="let a filtered entry through: it is translated on the next run")
+    p.add_argument("id", type=int, metavar="ID", help="the filtered entry's id")
+    p.set_defaults(func=cmd_entry_release)
 
     p = entry.add_parser("retry", help="give failed (or held) entries another go; all failed ones by default")
     p.add_argument("ids", type=int, nargs="*", metavar="ID", help="the entries to retry (default: every failed one)")
@@ -695,6 +795,7 @@ def build_parser() -> argparse.ArgumentParser:
         register_models = None
     if register_models is not None:
         register_models(sub)
+    __import__("samachar.publish.target_cli", fromlist=["register"]).register(sub)  # samachar target list|check
 
     p = sub.add_parser("demo", help="run the whole pipeline on bundled sample sources, offline, in a home of its own")
     p.add_argument("--home", default=argparse.SUPPRESS,

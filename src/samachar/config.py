@@ -229,7 +229,7 @@ def _targets(value: Any, path: Path) -> list[dict[str, Any]]:
     for index, table in enumerate(value, start=1):
         kind, name = table.get("kind"), table.get("name")
         where = f"{path}: [[targets]] #{index}"
-        if not isinstance(kind, str) or kind not in kinds or kind == SITE:
+        if not isinstance(kind, str) or (kind not in kinds and ":" not in kind) or kind == SITE:
             known = ", ".join(sorted(k for k in kinds if k != SITE)) or "none installed"
             raise ConfigError(f"{where}: kind = {kind!r}; use one of: {known}")
         if not isinstance(name, str) or not TARGET_NAME.match(name) or name == SITE:

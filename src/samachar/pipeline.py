@@ -1,87 +1,57 @@
-"""The one orchestrator: sources → entries → pages → articles → translations → posts → site.
+"""The runner of the stage table: sources → entries → pages → articles → translations → posts.
 
-Every other module is a stage that turns data into data; this one does the
-I/O between them and moves each entry through its states::
-
-    new ─fetch─► fetched ─extract─► extracted ─translate─► translated ─publish─► published
-      └──────────── page unreachable: feed content ──────►┘     └─► held (QA errors)
-    any stage: failed (reason recorded) after repeated or permanent errors
-
-Each step is idempotent and commits per entry, so a crash or a second run
-loses nothing and publishes nothing twice. Temporary failures (timeouts, 5xx,
-an engine outage) are retried with a per-entry backoff; permanent ones (404,
-robots.txt disallows) fall back to the feed's own content or end ``failed``;
-a missing engine or a configuration error leaves entries waiting, untouched.
+:data:`samachar.stages.STAGES` declares the stages; this module runs them,
+top to bottom, over one HTTP client and one event loop per run. For each
+stage it claims the entries due in the stage's input state, hands each (or
+each batch) to the stage's function, stores what came out, and applies the
+one failure policy (:func:`samachar.stages.classify`) to what went wrong.
+Every entry commits on its own, so a crash or a second run loses nothing and
+publishes nothing twice. The runner knows nothing of what any stage does: a
+new stage is a new row of the table.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
 
 from samachar.config import Config
-from samachar.errors import (
-    BlockedAddress,
-    ConfigError,
-    ExtractionError,
-    FetchError,
-    HTTPStatusError,
-    PairNotInstalled,
-    RobotsDisallowed,
-    SamacharError,
-    TooLarge,
-    one_line,
-)
-from samachar.model import Article, PollOutcome, TranslatedArticle
+from samachar.errors import one_line
+from samachar.model import EntryState
 from samachar.progress import QUIET, Progress
+from samachar.stages import (
+    ARTICLE_CONCURRENCY,
+    MAX_ATTEMPTS,
+    SKIP,
+    STAGES,
+    ErrorClass,
+    Mode,
+    Rewind,
+    RunReport,
+    Stage,
+    StageContext,
+    Translator,
+    Treatment,
+    classify,
+    ready,
+    stage,
+)
 from samachar.store import Store
 from samachar.store.entries import EntryRow
 
 log = logging.getLogger("samachar.pipeline")
 
-MAX_ATTEMPTS = 5  # temporary failures of one entry before it is given up (or falls back to the feed)
-RETRY_BASE = timedelta(minutes=10)  # backoff after the n-th failure: 10, 20, 40, 80 minutes
-ARTICLE_CONCURRENCY = 8
-
-
-@dataclass
-class RunReport:
-    polled: int = 0
-    poll_errors: int = 0
-    new_entries: int = 0
-    fetched: int = 0
-    extracted: int = 0
-    translated: int = 0
-    held: int = 0
-    published: int = 0
-    failed: int = 0
-    waiting: list[str] = field(default_factory=list)  # why some entries could not move on
-
-    def summary(self) -> str:
-        return (f"polled {self.polled} sources ({self.poll_errors} errors), {self.new_entries} new entries, "
-                f"{self.fetched} pages fetched, {self.extracted} extracted, {self.translated} translated, "
-                f"{self.held} held for review, {self.published} published, {self.failed} failed")
-
-
-def _is_permanent(error: BaseException) -> bool:
-    """A page that will not come back by waiting: blocked, disallowed, over the size cap, 4xx (but 408/429)."""
-    if isinstance(error, (BlockedAddress, RobotsDisallowed, TooLarge)):
-        return True
-    return isinstance(error, HTTPStatusError) and 400 <= error.status < 500 and error.status not in (408, 425, 429)
-
-
-def _ready(entry: EntryRow, now: datetime) -> bool:
-    """Whether an entry that failed before has waited out its backoff."""
-    if not entry.attempts or entry.updated_at is None:
-        return True
-    return entry.updated_at + RETRY_BASE * (2 ** (entry.attempts - 1)) <= now
+__all__ = ["Pipeline", "RunReport"]
 
 
 class Pipeline:
+    """Runs the stage table for one site: ``run_once`` every stage, ``poll`` or ``fetch_pages`` one of them."""
+
     def __init__(self, store: Store, config: Config, *, progress: Progress = QUIET,
                  allow_private: bool | None = None, engines: list[str] | None = None):
         self.store = store
@@ -89,471 +59,288 @@ class Pipeline:
         self.progress = progress
         self.allow_private = config.allow_private_networks if allow_private is None else allow_private
         self.engine_names = engines or config.translation.engines
-        self._engines: dict[tuple[str, str], object] = {}
+        self._translator: Translator | None = None
 
-    # -- polling ---------------------------------------------------------------------------------
-
-    def _client(self):
-        from samachar.fetch import HttpClient
-
-        fetch = self.config.fetch
-        return HttpClient(allow_private=self.allow_private, user_agent=fetch.user_agent, timeout=fetch.timeout,
-                          max_bytes=fetch.max_bytes, per_host=fetch.per_host, host_interval=fetch.host_interval)
-
-    def poll(self, report: RunReport | None = None, *, now: datetime | None = None) -> RunReport:
-        """Fetch and parse every due source once; store new entries and each source's outcome."""
-        from samachar.sources.identity import entry_identity
-        from samachar.sources.poll import poll_many
-
-        report = report or RunReport()
-        now = now or datetime.now(timezone.utc)
-        due = [s for s in self.store.sources.due(now) if self.store.sources.acquire(s.id, now)]
-        if not due:
-            return report
-
-        def store_outcome(outcome) -> None:
-            # Stored as each source answers, then dropped: memory stays flat with thousands of feeds.
-            # Entries are stored before the source's new ETag: if storing fails, the next poll
-            # fetches the feed again instead of being told "not modified".
-            report.polled += 1
-            advance(1)
-            feed, outcome.feed = outcome.feed, None
-            if feed is not None:
-                try:
-                    items = [(e, entry_identity(e, outcome.source_id)) for e in feed.entries]
-                    new_ids = self.store.entries.add_many(outcome.source_id, items)
-                except Exception as exc:  # the database, not the feed: retry soon, validators unchanged
-                    log.exception("storing entries failed source_id=%s", outcome.source_id)
-                    outcome = PollOutcome(source_id=outcome.source_id, status="error",
-                                          next_poll_at=now + timedelta(minutes=5),
-                                          error=f"entries could not be stored: {one_line(exc)}",
-                                          error_count=outcome.error_count + 1)
-                else:
-                    report.new_entries += len(new_ids)
-                    log.info("polled source_id=%s entries=%d new=%d", outcome.source_id, len(feed.entries),
-                             len(new_ids))
-            self.store.sources.record_poll(outcome, now, feed=feed)
-            if outcome.status in ("error", "gone"):
-                report.poll_errors += 1
-                log.warning("poll failed source_id=%s: %s", outcome.source_id, outcome.error)
-            elif feed is None:
-                log.info("polled source_id=%s not modified", outcome.source_id)
-
-        async def poll_all():
-            async with self._client() as client:
-                await poll_many(client, [s.state() for s in due], now, on_outcome=store_outcome)
-
-        try:
-            with self.progress.stage("Polling sources", len(due)) as advance:
-                asyncio.run(poll_all())
-        finally:
-            for source in due:
-                self.store.sources.release(source.id)
-        return report
-
-    # -- article pages ---------------------------------------------------------------------------
-
-    def fetch_pages(self, report: RunReport) -> None:
-        """Fetch each new entry's page; each page is stored as it arrives."""
-        now = datetime.now(timezone.utc)
-        pending = [e for e in self.store.entries.in_state("new") if _ready(e, now)]
-        if not pending:
-            return
-        robots = self.config.fetch.respect_robots
-
-        async def fetch_all(advance):
-            semaphore = asyncio.Semaphore(ARTICLE_CONCURRENCY)
-            async with self._client() as client:
-                async def one(entry: EntryRow):
-                    async with semaphore:
-                        try:
-                            if not entry.url:
-                                raise FetchError("entry has no link")
-                            result = await client.fetch(entry.url, robots=robots)
-                            outcome = (result, None)
-                        except (SamacharError, asyncio.TimeoutError, OSError) as exc:
-                            outcome = (None, exc)
-                    try:
-                        self._store_page(entry, *outcome, report)
-                    except Exception:  # one entry's trouble never stops the others
-                        log.exception("storing the page failed entry_id=%d", entry.id)
-                    advance(1)
-                await asyncio.gather(*(one(e) for e in pending))
-
-        with self.progress.stage("Fetching articles", len(pending)) as advance:
-            asyncio.run(fetch_all(advance))
-
-    def _store_page(self, entry: EntryRow, result, error: BaseException | None, report: RunReport) -> None:
-        if result is not None:
-            self.store.entries.save_page(entry.id, result.url, result.text())
-            report.fetched += 1
-            log.info("fetched entry_id=%d source_id=%s url=%s", entry.id, entry.source_id, result.url)
-            return
-        reason = f"page not fetched: {one_line(error)}"
-        has_feed_content = bool(entry.content_html or entry.summary)
-        if _is_permanent(error) or entry.attempts + 1 >= MAX_ATTEMPTS:
-            if has_feed_content:
-                self._extract_from_feed(entry, report, note=f"{reason}; used the feed's content")
-            else:
-                self._fail(entry, reason, report)
-            return
-        attempts = self.store.entries.record_error(entry.id, reason)
-        log.warning("will retry entry_id=%d source_id=%s (attempt %d): %s", entry.id, entry.source_id, attempts,
-                    reason)
-
-    def _fail(self, entry: EntryRow, reason: str, report: RunReport) -> None:
-        self.store.entries.set_state(entry.id, "failed", error=reason)
-        report.failed += 1
-        log.warning("failed entry_id=%d source_id=%s: %s", entry.id, entry.source_id, reason)
-
-    # -- extraction ------------------------------------------------------------------------------
-
-    def _feed_title(self, entry: EntryRow) -> str | None:
-        source = self.store.sources.get(entry.source_id) if entry.source_id else None
-        return (source.feed_title or source.name) if source else None
-
-    def _extract_from_feed(self, entry: EntryRow, report: RunReport, note: str) -> None:
-        from samachar.extract import article_from_feed
-
-        try:
-            article = article_from_feed(entry.feed_entry(), entry.url or "", feed_title=self._feed_title(entry))
-        except ExtractionError as exc:
-            self._fail(entry, f"{note.split(';')[0]}; feed content unusable: {one_line(exc)}", report)
-            return
-        self.store.articles.save(entry.id, self._complete(article, entry), note=note)
-        report.extracted += 1
-        log.info("extracted entry_id=%d source_id=%s from feed content (%s)", entry.id, entry.source_id, note)
-
-    @staticmethod
-    def _complete(article: Article, entry: EntryRow) -> Article:
-        """Fill what the page did not say from the feed entry; never invent."""
-        article.title = article.title or entry.title
-        if not article.published:
-            article.published = entry.published
-        if not article.authors and entry.author:
-            article.authors = [entry.author]
-        if entry.categories:  # the feed's categories are tags the site shows: they are translated with the rest
-            known = {t.casefold() for t in article.tags}
-            article.tags = article.tags + [c for c in dict.fromkeys(entry.categories) if c.casefold() not in known]
-        if article.image is None and entry.image:
-            from samachar.model import Image
-
-            article.image = Image(src=entry.image)
-        return article
-
-    SHORT_BODY_WORDS = 120
-
-    def _prefer_fuller_body(self, article: Article, entry: EntryRow) -> tuple[Article, str | None]:
-        """A page with a stub body (a video page, a teaser) loses to a much fuller feed content.
-
-        The page's own metadata (canonical URL, publisher, dates) is kept either way.
-        """
-        if not entry.content_html:
-            return article, None
-        page_words = len(article.text.split())
-        if page_words >= self.SHORT_BODY_WORDS:
-            return article, None
-        from samachar.extract import article_from_feed
-
-        try:
-            feed_article = article_from_feed(entry.feed_entry(), entry.url or article.url)
-        except ExtractionError:
-            return article, None
-        feed_words = len(feed_article.text.split())
-        if feed_words < 2 * max(page_words, 1):
-            return article, None
-        article.blocks, article.source = feed_article.blocks, "feed"
-        return article, f"page body has {page_words} words; used the feed's content ({feed_words} words)"
-
-    def extract_pending(self, report: RunReport) -> None:
-        pending = self.store.entries.in_state("fetched")
-        with self.progress.stage("Extracting", len(pending)) as advance:
-            for entry in pending:
-                advance(1)
-                try:
-                    self._extract_one(entry, report)
-                except Exception as exc:  # one bad page never stops the run
-                    log.exception("extraction crashed entry_id=%d", entry.id)
-                    self._fail(entry, f"extraction failed: {one_line(exc)}", report)
-
-    def _extract_one(self, entry: EntryRow, report: RunReport) -> None:
-        from samachar.extract import extract_article
-
-        page = self.store.entries.page(entry.id)
-        if page is None:
-            log.warning("page lost entry_id=%d; fetching again", entry.id)
-            self.store.entries.set_state(entry.id, "new", error="page lost; fetching again")
-            return
-        url, html = page
-        try:
-            article = extract_article(html, url, feed_title=self._feed_title(entry))
-        except ExtractionError as exc:
-            if entry.content_html or entry.summary:
-                self._extract_from_feed(entry, report,
-                                        note=f"no body on the page ({one_line(exc)}); used the feed's content")
-            else:
-                self._fail(entry, f"no article body: {one_line(exc)}", report)
-            return
-        article, note = self._prefer_fuller_body(article, entry)
-        self.store.articles.save(entry.id, self._complete(article, entry), note=note)
-        report.extracted += 1
-        log.info("extracted entry_id=%d source_id=%s blocks=%d", entry.id, entry.source_id, len(article.blocks))
-
-    # -- translation -----------------------------------------------------------------------------
-
-    def source_language(self, entry: EntryRow, article: Article) -> str:
-        source = self.store.sources.get(entry.source_id) if entry.source_id else None
-        if source and source.language:
-            return source.language
-        if article.language:
-            return article.language.split("-")[0].split("_")[0].lower()
-        return self.config.translation.source_language
-
-    def engine_for(self, source: str, target: str):
-        from samachar.translate.select import resolve_engine
-
-        key = (source, target)
-        if key not in self._engines:
-            self._engines[key] = resolve_engine(self.engine_names, source, target, models_dir=self.config.models_dir,
-                                                options=self.config.translation.options or None)
-        return self._engines[key]
-
-    def translate(self, article: Article, source: str, target: str) -> TranslatedArticle:
-        return self.translate_many([article], source, target)[0]
-
-    def translate_many(self, articles: list[Article], source: str, target: str) -> list[TranslatedArticle]:
-        """Articles of one language pair, their new sentences sharing engine calls."""
-        from samachar.translate.document import translate_articles
-        from samachar.translate.memory import SqlTranslationMemory
-
-        if source == target:
-            return [TranslatedArticle(title=a.title, blocks=a.blocks, source_lang=source, target_lang=target,
-                                      engine="none", summary=a.summary) for a in articles]
-        engine = self.engine_for(source, target)
-        return translate_articles(articles, engine, source, target, memory=SqlTranslationMemory(self.store.engine),
-                                  glossary=self.store.glossary.terms(target) or None)
-
-    def translate_pending(self, report: RunReport) -> None:
-        """Translate extracted entries, up to ``translation.batch_articles`` of one source language per batch."""
-        target = self.config.site.language
-        size = self.config.translation.batch_articles
-        now = datetime.now(timezone.utc)
-        pending = [e for e in self.store.entries.in_state("extracted") if _ready(e, now)]
-        batches: dict[str, list[tuple[EntryRow, Article]]] = {}
-        with self.progress.stage("Translating", len(pending)) as advance:
-            for entry in pending:
-                article = self.store.articles.get(entry.id)
-                if article is None:
-                    advance(1)
-                    log.warning("article lost entry_id=%d; extracting again", entry.id)
-                    self.store.entries.set_state(entry.id, "fetched" if self.store.entries.page(entry.id) else "new")
-                    continue
-                source = self.source_language(entry, article)
-                batch = batches.setdefault(source, [])
-                batch.append((entry, article))
-                if len(batch) >= size:
-                    self._translate_batch(batches.pop(source), source, target, report, advance)
-            for source, batch in batches.items():
-                self._translate_batch(batch, source, target, report, advance)
-
-    def _translate_batch(self, batch: list[tuple[EntryRow, Article]], source: str, target: str,
-                         report: RunReport, advance: Callable[[int], None]) -> None:
-        try:
-            results = self.translate_many([article for _, article in batch], source, target)
-        except (PairNotInstalled, ConfigError) as exc:
-            # Not the entries' fault: they wait, unchanged, until an engine is installed or configured.
-            for entry, _ in batch:
-                self.store.entries.set_state(entry.id, "extracted", error=one_line(exc))
-            advance(len(batch))
-            if one_line(exc) not in report.waiting:
-                report.waiting.append(one_line(exc))
-                log.warning("waiting for an engine: %s", one_line(exc))
-            return
-        except Exception as exc:  # an engine crash never stops the run
-            if len(batch) > 1:
-                # Find the article that breaks the engine: the others must not pay for it.
-                log.warning("batch of %d articles failed (%s); translating them one by one entry_ids=%s",
-                            len(batch), one_line(exc), ",".join(str(entry.id) for entry, _ in batch))
-                for item in batch:
-                    self._translate_batch([item], source, target, report, advance)
-                return
-            entry = batch[0][0]
-            reason = f"translation failed: {one_line(exc)}"
-            log.warning("translate error entry_id=%d source_id=%s: %s", entry.id, entry.source_id, reason)
-            if self.store.entries.record_error(entry.id, reason) >= MAX_ATTEMPTS:
-                self._fail(entry, reason, report)
-            advance(1)
-            return
-        for (entry, _), translated in zip(batch, results):
-            self._save_translation(entry, translated, source, target, report)
-            advance(1)
-
-    def _save_translation(self, entry: EntryRow, translated: TranslatedArticle, source: str, target: str,
-                          report: RunReport) -> None:
-        errors = [f for f in translated.flags if f.severity == "error"]
-        if errors and self.config.translation.hold_on_error:
-            reason = "held for review: " + "; ".join(f"{f.check}: {f.message}" for f in errors[:3])
-            if len(errors) > 3:
-                reason += f" (+{len(errors) - 3} more)"
-            self.store.translations.save(entry.id, translated, state="held", reason=reason)
-            report.held += 1
-            log.warning("held entry_id=%d source_id=%s flags=%d", entry.id, entry.source_id, len(errors))
-        else:
-            self.store.translations.save(entry.id, translated, state="translated")
-            report.translated += 1
-            log.info("translated entry_id=%d source_id=%s engine=%s %s→%s flags=%d", entry.id,
-                     entry.source_id, translated.engine, source, target, len(translated.flags))
-
-    # -- publishing ------------------------------------------------------------------------------
-
-    def publish_pending(self, report: RunReport) -> None:
-        lang = self.config.site.language
-        published: list[int] = []
-        pending = self.store.entries.in_state("translated")
-        if self.config.site.images == "local" and self.store.images.revision()[0] == 0:
-            # A site published before images were stored: its articles' images are fetched once, too.
-            pending_ids = {e.id for e in pending}
-            pending += [e for e in self.store.entries.in_state("published") if e.id not in pending_ids]
-        self.store_images(pending)
-        pending = [e for e in pending if e.state == "translated"]
-        for entry in pending:
-            article = self.store.articles.get(entry.id)
-            if self.store.posts.publish(entry.id, lang, (article.title if article else None) or entry.title):
-                report.published += 1
-                published.append(entry.id)
-                log.info("published entry_id=%d source_id=%s lang=%s", entry.id, entry.source_id, lang)
-        if published:
-            self.index_for_search(published)
-
-    IMAGE_CONCURRENCY = 8
-
-    def store_images(self, entries: list[EntryRow]) -> None:
-        """Keep the images of articles about to be published, when the site serves its own (``images = "local"``).
-
-        Fetched concurrently through the pages' guarded client (SSRF guard,
-        robots.txt, a 5 MiB cap), checked from their bytes and stored as each
-        arrives. One that cannot be had is recorded with its reason and left out
-        of the site; the article is published all the same.
-        """
-        if self.config.site.images != "local" or not entries:
-            return
-        from samachar.images import MAX_IMAGE_BYTES, article_image_urls, fetch_image
-
-        urls: list[str] = []
-        for entry in entries:
-            article = self.store.articles.get(entry.id)
-            urls.extend(article_image_urls(article) if article else [])
-        wanted = self.store.images.wanted(urls)
-        if not wanted:
-            return
-        robots = self.config.fetch.respect_robots
-
-        def keep(url: str, image, error: BaseException | None) -> None:
-            if image is not None:
-                stored = self.store.images.save(url, image)
-                log.info("stored image %s as %s (%s, %sx%s)", url, stored.name, stored.content_type,
-                         stored.width, stored.height)
-            else:
-                self.store.images.save_error(url, one_line(error))
-                log.warning("image not stored, left out of the site: %s: %s", url, one_line(error))
-
-        async def fetch_all(advance: Callable[[int], None]) -> None:
-            semaphore = asyncio.Semaphore(self.IMAGE_CONCURRENCY)
-            client = self._client()
-            client.max_bytes = min(client.max_bytes, MAX_IMAGE_BYTES)
-            async with client:
-                async def one(url: str) -> None:
-                    async with semaphore:
-                        try:
-                            outcome = (await fetch_image(client, url, robots=robots), None)
-                        except (SamacharError, TimeoutError, OSError) as exc:
-                            outcome = (None, exc)
-                    try:
-                        keep(url, *outcome)
-                    except Exception:  # one image's trouble never stops the others, nor the publishing
-                        log.exception("storing the image failed url=%s", url)
-                    advance(1)
-                await asyncio.gather(*(one(u) for u in wanted))
-
-        with self.progress.stage("Fetching images", len(wanted)) as advance:
-            asyncio.run(fetch_all(advance))
-
-    def index_for_search(self, entry_ids: list[int] | None = None) -> None:
-        """Keep the site's full-text index in step with what is published (SQLite FTS5)."""
-        if self.store.engine.dialect.name != "sqlite":
-            return
-        from samachar.publish.search import index_articles
-
-        articles = self.published_articles(entry_ids=entry_ids)
-        with self.store.engine.begin() as conn:
-            index_articles(conn, articles)
-
-    def search(self, query: str) -> list:
-        """Published articles matching ``query``, best first (the served site's /search).
-
-        SQLite has a full-text index (FTS5); elsewhere, for now, every word must appear.
-        """
-        from samachar.publish.search import search_ids
-
-        if self.store.engine.dialect.name != "sqlite":
-            words = query.casefold().split()
-            return [a for a in self.published_articles()
-                    if words and all(w in (a.title + " " + " ".join(b.text for b in a.blocks)).casefold()
-                                     for w in words)]
-        with self.store.engine.connect() as conn:
-            ids = search_ids(conn, query, self.config.site.language)
-        by_id = {a.id: a for a in self.published_articles(entry_ids=ids)}
-        return [by_id[i] for i in ids if i in by_id]
-
-    def delete(self, entry_id: int) -> bool:
-        """Unpublish an entry and leave a tombstone, so no later poll imports it again."""
-        if self.store.entries.get(entry_id) is None:
-            return False
-        self.store.entries.tombstone(entry_id)
-        if self.store.engine.dialect.name == "sqlite":
-            from samachar.publish.search import remove_articles
-
-            with self.store.engine.begin() as conn:
-                remove_articles(conn, [entry_id])
-        return True
-
-    def retry(self, entry_id: int) -> str | None:
-        """Give a failed or held entry another go from the furthest stage it reached."""
-        return self.store.entries.reset(entry_id)
-
-    def approve(self, entry_id: int) -> bool:
-        """A reviewer accepts a held translation: it is published on the next run."""
-        return self.store.entries.set_state(entry_id, "translated", expect="held", reason="approved by an editor")
-
-    # -- the whole run ---------------------------------------------------------------------------
+    # -- the run ---------------------------------------------------------------------------------
 
     def run_once(self) -> RunReport:
+        """Every stage of the table, in order, over everything due."""
         report = RunReport()
         reopened = self.store.entries.reopen_for_language(self.config.site.language)
         if reopened:
             log.info("site language is %s: %d entries will be translated into it", self.config.site.language, reopened)
-        self.poll(report)
-        self.fetch_pages(report)
-        self.extract_pending(report)
-        self.translate_pending(report)
-        self.publish_pending(report)
+        return self.run_stages(STAGES, report)
+
+    def run_stages(self, stages: Iterable[Stage], report: RunReport | None = None, *,
+                   now: datetime | None = None) -> RunReport:
+        """Run these stages in order, sharing one HTTP client (politeness, Retry-After, robots.txt)."""
+        report = report or RunReport()
+        with asyncio.Runner() as loop, self._context(loop, now) as ctx:
+            for row in stages:
+                ctx.now = now or datetime.now(UTC)
+                run = _StageRun(row, ctx, report, self.progress, loop)
+                if row.mode is Mode.SOURCES:
+                    loop.run(run.sources())
+                else:
+                    run.entries()
         return report
 
-    def published_articles(self, entry_ids: list[int] | None = None):
-        return self.store.posts.published_articles(
-            self.config.site.language, default_policy=self.config.default_policy,
-            excerpt_words=self.config.excerpt_words, entry_ids=entry_ids)
+    def poll(self, report: RunReport | None = None, *, now: datetime | None = None) -> RunReport:
+        return self.run_stages([stage("poll")], report, now=now)
 
-    def create_app(self):
-        """The served site: the same pages as the static build, plus search."""
-        from samachar.web.app import create_app
+    def fetch_pages(self, report: RunReport) -> None:
+        self.run_stages([stage("fetch")], report)
 
-        self.index_for_search()
-        return create_app(self.published_articles, self.config.site,
-                          search=self.search if self.store.engine.dialect.name == "sqlite" else None,
-                          media=self.store.images)
+    @property
+    def translator(self) -> Translator:
+        """The site's engines, kept between runs (a model loads once per process)."""
+        if self._translator is None or self._translator.engine_names != self.engine_names:
+            self._translator = Translator(self.store, self.config, self.engine_names)
+        return self._translator
 
-    def build_site(self, out_dir: Path) -> int:
-        from samachar.publish.site import build_site
+    @contextmanager
+    def _context(self, loop: asyncio.Runner, now: datetime | None) -> Iterator[StageContext]:
+        from samachar.fetch import HttpClient
 
-        return build_site(self.published_articles(), self.config.site, out_dir, media=self.store.images)
+        fetch = self.config.fetch
+        client = HttpClient(allow_private=self.allow_private, user_agent=fetch.user_agent, timeout=fetch.timeout,
+                            max_bytes=fetch.max_bytes, per_host=fetch.per_host, host_interval=fetch.host_interval)
+        loop.run(client.__aenter__())
+        try:
+            yield StageContext(self.store, self.config, self.translator, now or datetime.now(UTC), client)
+        finally:
+            loop.run(client.__aexit__(None, None, None))
+
+
+class _StageRun:
+    """One stage over the entries due in its input state: claim, load, call, save, or apply the policy."""
+
+    def __init__(self, stage: Stage, ctx: StageContext, report: RunReport, progress: Progress,
+                 loop: asyncio.Runner):
+        self.stage = stage
+        self.ctx = ctx
+        self.report = report
+        self.progress = progress
+        self.loop = loop
+
+    # -- sources ---------------------------------------------------------------------------------
+
+    async def sources(self) -> None:
+        """Poll every due source; each outcome is stored by one writer thread while other feeds go on."""
+        ctx, stage, report = self.ctx, self.stage, self.report
+        assert stage.save is not None
+        claim = ctx.store.sources.claim_due(ctx.now)
+        skipped = claim.skipped_summary()
+        if skipped:
+            report.skipped.append(skipped)
+            log.warning("%s", skipped)
+        due = claim.claimed
+        if not due:
+            return
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="samachar-store")
+        save = stage.save
+        try:
+            with self.progress.stage(stage.label or stage.name, len(due)) as advance:
+                async def store(outcome: Any) -> None:
+                    stored = await asyncio.get_running_loop().run_in_executor(writer, save, ctx, outcome)
+                    report.polled += 1
+                    report.new_entries += stored.new_entries
+                    report.poll_errors += int(stored.failed)
+                    advance(1)
+
+                await stage.function(ctx.client, [s.state() for s in due], ctx.now, on_outcome=store)
+        finally:
+            writer.shutdown(wait=True)
+            for source in due:
+                ctx.store.sources.release(source.id)
+
+    # -- entries ---------------------------------------------------------------------------------
+
+    def entries(self) -> None:
+        stage, ctx = self.stage, self.ctx
+        assert stage.takes is not None
+        due = [e for e in ctx.store.entries.in_state(stage.takes)
+               if ready(e, ctx.now) and e.id not in ctx.held_back]
+        if stage.before is not None:
+            prepared = stage.before(ctx, due)
+            if asyncio.iscoroutine(prepared):
+                self.loop.run(prepared)
+        done: list[EntryRow] = []
+        if due:
+            with self.progress.stage(stage.label or stage.name, len(due)) as advance:
+                if stage.mode is Mode.CONCURRENT:
+                    self.loop.run(self._concurrently(due, done, advance))
+                elif stage.mode is Mode.BATCHED:
+                    self._in_batches(due, done, advance)
+                else:
+                    for entry in due:
+                        data = self._load(entry)
+                        if data is not SKIP:
+                            self._call(entry, stage.function, data, done)
+                        advance(1)
+        if stage.after is not None:
+            try:
+                stage.after(ctx, done)
+            except Exception as exc:
+                log.error("%s: finishing %d entries failed: %s", stage.name, len(done), one_line(exc), exc_info=exc)
+                self.report.unexpected[f"{stage.name}: {type(exc).__name__}"] += 1
+
+    def _load(self, entry: EntryRow) -> Any:
+        if self.stage.load is None:
+            return entry
+        try:
+            return self.stage.load(self.ctx, entry)
+        except Rewind as rewind:
+            log.warning("%s entry_id=%d: %s", self.stage.name, entry.id, rewind.reason)
+            self.ctx.store.entries.set_state(entry.id, rewind.state, error=rewind.reason)
+            self.ctx.held_back.add(entry.id)
+        except Exception as exc:  # noqa: BLE001 - the failure policy classifies every error
+            self._failed(entry, exc)
+        return SKIP
+
+    def _call(self, entry: EntryRow, function: Callable[[Any], Any], data: Any, done: list[EntryRow]) -> None:
+        try:
+            result = function(data)
+        except Exception as exc:  # noqa: BLE001 - the failure policy classifies every error
+            self._failed(entry, exc)
+            return
+        self._save(entry, result, done)
+
+    async def _concurrently(self, due: list[EntryRow], done: list[EntryRow], advance: Callable[[int], None]) -> None:
+        semaphore = asyncio.Semaphore(ARTICLE_CONCURRENCY)
+        function = self.stage.function
+
+        async def one(entry: EntryRow) -> None:
+            data = self._load(entry)
+            if data is not SKIP:
+                async with semaphore:
+                    try:
+                        result, error = await function(self.ctx.client, data), None
+                    except Exception as exc:  # noqa: BLE001 - the failure policy classifies every error
+                        result, error = None, exc
+                if error is not None:
+                    self._failed(entry, error)
+                else:
+                    self._save(entry, result, done)
+            advance(1)
+
+        await asyncio.gather(*(one(e) for e in due))
+
+    def _in_batches(self, due: list[EntryRow], done: list[EntryRow], advance: Callable[[int], None]) -> None:
+        stage = self.stage
+        assert stage.group is not None and stage.batch_size is not None
+        size = max(1, stage.batch_size(self.ctx.config))
+        groups: dict[str, list[tuple[EntryRow, Any]]] = {}
+        for entry in due:
+            data = self._load(entry)
+            if data is SKIP:
+                advance(1)
+                continue
+            try:
+                key = stage.group(self.ctx, entry, data)
+            except Exception as exc:  # noqa: BLE001 - the failure policy classifies every error
+                self._failed(entry, exc)
+                advance(1)
+                continue
+            batch = groups.setdefault(key, [])
+            batch.append((entry, data))
+            if len(batch) >= size:
+                self._batch(key, groups.pop(key), done, advance)
+        for key, batch in groups.items():
+            self._batch(key, batch, done, advance)
+
+    def _batch(self, key: str, batch: list[tuple[EntryRow, Any]], done: list[EntryRow],
+               advance: Callable[[int], None]) -> None:
+        try:
+            results = self.stage.function(self.ctx.translator, key, [data for _, data in batch])
+            if len(results) != len(batch):
+                raise RuntimeError(f"{self.stage.name} returned {len(results)} results for {len(batch)} entries")
+        except Exception as exc:  # noqa: BLE001 - the failure policy classifies every error
+            if len(batch) > 1 and classify(exc) is not ErrorClass.CONFIGURATION:
+                # Find the entry that breaks the function: the others must not pay for it.
+                log.warning("%s: a batch of %d failed (%s); trying them one by one entry_ids=%s", self.stage.name,
+                            len(batch), one_line(exc), ",".join(str(entry.id) for entry, _ in batch))
+                for item in batch:
+                    self._batch(key, [item], done, advance)
+                return
+            for entry, _ in batch:
+                self._failed(entry, exc)
+                advance(1)
+            return
+        for (entry, _), result in zip(batch, results, strict=True):
+            self._save(entry, result, done)
+            advance(1)
+
+    def _save(self, entry: EntryRow, result: Any, done: list[EntryRow]) -> None:
+        assert self.stage.save is not None
+        try:
+            state = self.stage.save(self.ctx, entry, result)
+        except Exception as exc:  # noqa: BLE001 - the store, not the data: the same policy
+            self._failed(entry, exc)
+            return
+        self._moved(entry, state)
+        if state is not None:
+            done.append(entry)
+
+    def _moved(self, entry: EntryRow, state: EntryState | None) -> None:
+        """Count the move; an entry that moves on starts its next stage with no failed attempts."""
+        if state is None:
+            return
+        self.report.count(state)
+        if state not in (entry.state, EntryState.FAILED) and entry.attempts:
+            self.ctx.store.entries.clear_attempts(entry.id)
+
+    # -- the failure policy ----------------------------------------------------------------------
+
+    def _failed(self, entry: EntryRow, error: BaseException) -> None:
+        """Apply the stage's treatment of this class of error to the entry."""
+        stage, store = self.stage, self.ctx.store
+        kind = classify(error)
+        treatment = stage.on_error[kind]
+        detail = one_line(error) if kind is not ErrorClass.UNEXPECTED else f"{type(error).__name__}: {one_line(error)}"
+        reason = f"{stage.fails_as}: {detail}"
+        if treatment is Treatment.BACKOFF:
+            if entry.attempts + 1 < MAX_ATTEMPTS:
+                self.ctx.held_back.add(entry.id)
+                attempts = store.entries.record_error(entry.id, reason)
+                log.warning("will retry entry_id=%d source_id=%s (attempt %d): %s", entry.id, entry.source_id,
+                            attempts, reason)
+                return
+            treatment = stage.on_error[ErrorClass.PERMANENT]  # out of attempts: as if it were permanent
+        if treatment is Treatment.FALLBACK and stage.fallback is not None:
+            try:
+                state, said = stage.fallback(self.ctx, entry, reason)
+            except Exception as exc:  # noqa: BLE001 - the failure policy classifies every error
+                if classify(exc) is ErrorClass.UNEXPECTED:
+                    self._unexpected(entry, exc, f"{stage.fails_as}: {type(exc).__name__}: {one_line(exc)}")
+                    return
+                state, said = EntryState.FAILED, f"{reason}; {one_line(exc)}"
+                store.entries.set_state(entry.id, state, error=said)
+            if state is EntryState.FAILED:
+                log.warning("failed entry_id=%d source_id=%s: %s", entry.id, entry.source_id, said)
+            self._moved(entry, state)
+        elif treatment in (Treatment.FAIL, Treatment.FALLBACK):
+            store.entries.set_state(entry.id, EntryState.FAILED, error=reason)
+            log.warning("failed entry_id=%d source_id=%s: %s", entry.id, entry.source_id, reason)
+            self._moved(entry, EntryState.FAILED)
+        elif treatment is Treatment.WAIT:
+            # Not the entry's fault: it waits, unchanged, until the engine or the setting is there.
+            self.ctx.held_back.add(entry.id)
+            store.entries.set_state(entry.id, EntryState(entry.state), error=one_line(error))
+            if one_line(error) not in self.report.waiting:
+                self.report.waiting.append(one_line(error))
+                log.warning("waiting: %s", one_line(error))
+        else:
+            self._unexpected(entry, error, reason)
+
+    def _unexpected(self, entry: EntryRow, error: BaseException, reason: str) -> None:
+        """A bug or a broken install: the entry stays to be retried; the traceback is logged once per kind."""
+        kind = f"{self.stage.name}: {type(error).__name__}"
+        self.ctx.held_back.add(entry.id)
+        self.ctx.store.entries.record_error(entry.id, reason)
+        if kind not in self.report.unexpected:
+            log.error("unexpected error in %s entry_id=%d (entries stay retryable; logged once per run): %s",
+                      self.stage.name, entry.id, reason, exc_info=error)
+        else:
+            log.warning("unexpected error again in %s entry_id=%d: %s", self.stage.name, entry.id, reason)
+        self.report.unexpected[kind] += 1

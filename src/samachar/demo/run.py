@@ -139,6 +139,7 @@ def run_demo(explicit_home: Path | None = None, *, build_only: bool = False, out
              host: str = "127.0.0.1", port: int | None = None, quiet: bool = False, install: bool = True) -> int:
     from samachar.demo.server import SampleServer
     from samachar.pipeline import Pipeline
+    from samachar.service import SiteService
     from samachar.store import Store
 
     home = demo_home(explicit_home)
@@ -153,6 +154,7 @@ def run_demo(explicit_home: Path | None = None, *, build_only: bool = False, out
         print(f"demo: translating English → Spanish with {engine}: no Hindi because {why_not}; {HINDI_HOWTO}")
     store = Store(config.db_url)
     pipeline = Pipeline(store, config, progress=Progress(enabled=not quiet), allow_private=True)
+    service = SiteService(store, config)
     from samachar.runlock import run_lock
 
     samples = _start_samples(SampleServer)
@@ -161,10 +163,12 @@ def run_demo(explicit_home: Path | None = None, *, build_only: bool = False, out
         with run_lock(config.home):
             report = pipeline.run_once()
         site_dir = out or config.site_dir
-        pages = pipeline.build_site(site_dir)
+        pages = service.build(site_dir)
         print(f"demo: {report.summary()}")
         for reason in report.waiting:
             print(f"demo: waiting: {reason}")
+        for line in report.unexpected_lines():
+            print(f"demo: unexpected: {line}")
         print(f"demo: {store.posts.count(language)} articles in {names.get(language, language)}; "
               f"site written to {site_dir} ({pages} files)")
         if build_only:
@@ -172,7 +176,7 @@ def run_demo(explicit_home: Path | None = None, *, build_only: bool = False, out
         import uvicorn
 
         # The sample publishers stay up too, so the "read the original" links work.
-        app = pipeline.create_app()
+        app = service.create_app()
         chosen = port if port is not None else _free_port(host, 8000)
         note = "" if port is not None or chosen == 8000 else " (port 8000 is taken)"
         print(f"demo: serving the site at http://{host}:{chosen}/{note} (Ctrl-C to stop)")

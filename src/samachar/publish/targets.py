@@ -126,6 +126,15 @@ def available_targets() -> dict[str, Any]:
 
 
 def target_class(kind: str) -> type:
+    """The class behind a registered kind, or ``package.module:Class`` (as engines are named)."""
+    if ":" in kind:
+        import importlib
+
+        module_name, _, attr = kind.partition(":")
+        try:
+            return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
+        except (ImportError, AttributeError) as exc:
+            raise ConfigError(f"cannot load target {kind!r}: {exc}") from None
     registered = available_targets()
     if kind not in registered:
         names = ", ".join(sorted(registered)) or "none"

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from samachar.errors import FeedError
-from samachar.extract.sanitize import sanitize_html, sanitize_text
+from samachar.extract.sanitize import sanitize_text
 from samachar.model import FeedEntry, ParsedFeed
 from samachar.sources.dates import parse_date
 from samachar.sources.jsonfeed import looks_like_json, parse_json_feed
@@ -66,10 +66,11 @@ def parse_feed(body: bytes, url: str) -> ParsedFeed:
     site = _str(feed.get("link"))
     base = urljoin(url, site) if site else url
     head = body[: _first_item_offset(body)]
+    sanitize_html = _FeedSanitizer()
     return ParsedFeed(
         title=sanitize_text(_str(feed.get("title"))) or None,
         site_url=urljoin(url, site) if site else None,
-        entries=[_entry(e, base, fmt) for e in raw["entries"]],
+        entries=[_entry(e, base, fmt, sanitize_html) for e in raw["entries"]],
         format=fmt or "rss",
         ttl=_ttl(head),
     )
@@ -112,7 +113,32 @@ def _needs_second_opinion(fast: dict[str, Any], body: bytes, fmt: str | None) ->
     return False
 
 
-def _entry(raw: dict[str, Any], base: str, fmt: str | None) -> FeedEntry:
+class _FeedSanitizer:
+    """:func:`samachar.extract.sanitize.sanitize_html` with one nh3 cleaner for a whole feed.
+
+    Building the cleaner (allow-lists, callback) cost as much as cleaning a typical entry;
+    only the base that relative links resolve against changes from entry to entry.
+    """
+
+    def __init__(self) -> None:
+        import nh3
+
+        from samachar.extract.sanitize import _absolutize, _options
+
+        self._absolutize = _absolutize
+        self._resolve = _absolutize(None)
+        options = _options(None, False)
+        options["attribute_filter"] = lambda element, attribute, value: self._resolve(element, attribute, value)
+        self._cleaner = nh3.Cleaner(**options)
+
+    def __call__(self, fragment: str, base_url: str | None) -> str:
+        if not fragment:
+            return ""
+        self._resolve = self._absolutize(base_url)
+        return self._cleaner.clean(fragment).strip()
+
+
+def _entry(raw: dict[str, Any], base: str, fmt: str | None, sanitize_html: _FeedSanitizer) -> FeedEntry:
     raw_link = _str(raw.get("link"))
     url = urljoin(base, raw_link) if raw_link else None
     guid = _str(raw.get("id")) or None

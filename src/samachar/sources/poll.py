@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Awaitable, Callable, Iterable
 
 from samachar.errors import FeedError, FetchError, HTTPStatusError, one_line
 from samachar.fetch import HttpClient
 from samachar.model import PollOutcome, SourceState
-from samachar.sources.parse import parse_feed
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +98,9 @@ async def _poll(client: HttpClient, state: SourceState, now: datetime) -> PollOu
             last_modified=result.last_modified,
             new_url=new_url,
         )
+    # Imported here: a poll where every feed answers 304 never loads the parser.
+    from samachar.sources.parse import parse_feed
+
     if len(result.body) > PARSE_IN_THREAD_BYTES:
         feed = await asyncio.to_thread(parse_feed, result.body, result.url)
     else:

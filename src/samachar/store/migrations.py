@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 from sqlalchemy import Connection, Engine, inspect, select, text
+from sqlalchemy.exc import OperationalError
 
 from samachar.store import schema
 
@@ -41,12 +42,35 @@ def _v3_history_seo_images(conn: Connection) -> None:
 
 
 def _v4_stages_targets_workers(conn: Connection) -> None:
-    """Per-source filters, per-(entry, language, target) publish records, worker leases on entries."""
+    """Per-source filters, per-(entry, language, target) publish records, leases on entries and sources."""
     for table, column, sql_type in (("sources", "filters", "JSON"), ("entries", "lease_owner", "VARCHAR(200)"),
-                                    ("entries", "lease_until", _timestamp(conn))):
+                                    ("entries", "lease_until", _timestamp(conn)),
+                                    ("sources", "lease_owner", "VARCHAR(200)")):
         if inspect(conn).has_table(table) and not _has_column(conn, table, column):
             conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
     schema.metadata.create_all(conn, tables=[schema.publications])
+
+
+def _v5_search_index(conn: Connection) -> None:
+    """Search served from an index of its own (slug, title, excerpt, date), the words in FTS5 on SQLite.
+
+    The FTS5 table before it was keyed by entry id alone; it is dropped, and the next run's reconciling
+    indexes every published article again. A SQLite without FTS5 searches the portable way.
+    """
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        conn.execute(text(f"DROP TABLE IF EXISTS {schema.SEARCH_FTS}"))
+    schema.metadata.create_all(conn, tables=[schema.search_index])
+    if sqlite:
+        try:
+            conn.execute(text(schema.SEARCH_FTS_DDL))
+        except OperationalError:  # "no such module: fts5"
+            pass
+
+
+def _v6_target_media(conn: Connection) -> None:
+    """Images uploaded to a publish target, so that each is uploaded there once (a WordPress media id)."""
+    schema.metadata.create_all(conn, tables=[schema.target_media])
 
 
 def _timestamp(conn: Connection) -> str:
@@ -62,6 +86,8 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v2_entry_notes,
     _v3_history_seo_images,
     _v4_stages_targets_workers,
+    _v5_search_index,
+    _v6_target_media,
 ]
 
 

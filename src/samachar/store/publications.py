@@ -86,6 +86,20 @@ class PublicationRepository:
         with self.engine.connect() as conn:
             return [r[0] for r in conn.execute(query)]
 
+    def never_sent(self, target: str, lang: str) -> list[int]:
+        """Entries published on the site in ``lang`` that ``target`` has no record of (added since)."""
+        from sqlalchemy import exists
+
+        from samachar.store.schema import entries, posts
+
+        recorded = exists().where(and_(publications.c.entry_id == posts.c.entry_id, publications.c.lang == lang,
+                                       publications.c.target == target))
+        query = (select(posts.c.entry_id).join(entries, entries.c.id == posts.c.entry_id)
+                 .where(posts.c.lang == lang).where(entries.c.deleted_at.is_(None)).where(~recorded)
+                 .order_by(posts.c.entry_id))
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(query)]
+
     def record_intent(self, entry_id: int, lang: str, target: str, now: datetime | None = None) -> Publication:
         """Before a request that may create a remote post: note that we are about to (kept across crashes)."""
         now = now or utcnow()

@@ -80,7 +80,8 @@ sources = Table(
     Column("error_count", Integer, nullable=False, default=0),
     Column("last_polled_at", UTCDateTime()),
     Column("next_poll_at", UTCDateTime()),
-    Column("locked_until", UTCDateTime()),
+    Column("locked_until", UTCDateTime()),  # the poller's lease ends then unless renewed
+    Column("lease_owner", String(200)),  # v4: the poller holding the lease (host:pid:random)
     Column("created_at", UTCDateTime(), nullable=False),
 )
 
@@ -226,4 +227,40 @@ publications = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     UniqueConstraint("entry_id", "lang", "target", name="uq_publications_entry_lang_target"),
     Index("ix_publications_target_state", "target", "state"),
+)
+
+search_index = Table(  # v5: what a search result shows, so results never load an article (samachar.publish.search)
+    "search_index",
+    metadata,
+    Column("id", Integer, primary_key=True),  # on SQLite also the rowid of its words in SEARCH_FTS
+    Column("entry_id", Integer, nullable=False),  # no foreign key: reconciling drops what is gone
+    Column("lang", String(16), nullable=False),
+    Column("slug", String(200), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("excerpt", Text, nullable=False),
+    Column("published_at", UTCDateTime(), nullable=False),
+    Column("title_words", Text),  # folded words " a b ", where there is no FTS5 (PostgreSQL); else NULL
+    Column("words", Text),  # title and body, likewise
+    Column("indexed_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("entry_id", "lang", name="uq_search_index_entry_lang"),
+    Index("ix_search_index_lang_published", "lang", "published_at"),
+)
+
+# v5, SQLite only: the words of each search_index row, ranked by FTS5 (its rowid is search_index.id). The
+# tokenizer keeps Indic vowel signs inside words (category M) and folds Latin diacritics.
+SEARCH_FTS = "post_search"
+SEARCH_FTS_DDL = (f"CREATE VIRTUAL TABLE IF NOT EXISTS {SEARCH_FTS} USING fts5(title, body, "
+                  "tokenize = \"unicode61 remove_diacritics 2 categories 'L* N* Co M*'\")")
+
+target_media = Table(  # v6: each image uploaded once per publish target (samachar.publish.wordpress)
+    "target_media",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("target", String(100), nullable=False),  # the target's configured name
+    Column("image", String(64), nullable=False),  # the stored file's name: its content hash and extension
+    Column("remote_id", String(64)),  # the target's id for it (a WordPress media id); NULL: refused
+    Column("remote_url", String(2048)),
+    Column("error", Text),  # why the target refused it (a file type it does not take); asked again a day later
+    Column("uploaded_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("target", "image", name="uq_target_media_target_image"),
 )

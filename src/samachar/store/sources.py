@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
+from functools import cached_property
 
-from sqlalchemy import Engine, delete, func, or_, select, update
+from sqlalchemy import Engine, case, delete, exists, func, select, update
 
 from samachar.model import ParsedFeed, PollOutcome, SourceState
+from samachar.store.leases import LEASE_SECONDS, Held, LeaseTable
 from samachar.store.schema import entries, sources
+
+log = logging.getLogger(__name__)
 
 # SQLite and PostgreSQL ids are signed 64-bit: a larger number names nothing (and would overflow).
 MAX_ID = 2**63 - 1
@@ -48,8 +53,24 @@ class SourceRow:
                            error_count=self.error_count, interval_minutes=self.interval_minutes)
 
 
+@dataclass
+class SourceClaim:
+    """The due sources leased to this process for polling, and those another live poller holds."""
+
+    claimed: list[SourceRow]
+    held: list[Held]
+
+    def skipped_summary(self) -> str | None:
+        """``3 sources skipped: being polled by host:pid until 12:00:31 UTC``, or None when none were."""
+        if not self.held:
+            return None
+        holders = ", ".join(dict.fromkeys(h.describe() for h in self.held))
+        count = len(self.held)
+        return f"{count} source{'s' if count != 1 else ''} skipped: being polled by {holders}"
+
+
 class SourceRepository:
-    LOCK_MINUTES = 15
+    LEASE_SECONDS = LEASE_SECONDS  # a killed poller's sources are free again after this at most
 
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -96,7 +117,8 @@ class SourceRepository:
         if where is not None:
             query = query.where(where)
         with self.engine.connect() as conn:
-            return [SourceRow(**{k: v for k, v in row._mapping.items() if k not in ("locked_until", "created_at")})
+            return [SourceRow(**{k: v for k, v in row._mapping.items()
+                                 if k not in ("locked_until", "lease_owner", "created_at")})
                     for row in conn.execute(query)]
 
     def remove(self, url_or_id: str | int) -> bool:
@@ -106,6 +128,11 @@ class SourceRepository:
         column = sources.c.id if isinstance(url_or_id, int) else sources.c.url
         with self.engine.begin() as conn:
             return conn.execute(delete(sources).where(column == url_or_id)).rowcount > 0
+
+    def set_filters(self, source_id: int, filters: dict | None) -> None:
+        """Store the source's filter rules (see :mod:`samachar.filters`); ``None`` removes them."""
+        with self.engine.begin() as conn:
+            conn.execute(update(sources).where(sources.c.id == source_id).values(filters=filters))
 
     def set_url(self, source_id: int, url: str) -> None:
         with self.engine.begin() as conn:
@@ -122,28 +149,43 @@ class SourceRepository:
         with self.engine.begin() as conn:
             conn.execute(update(sources).where(sources.c.status != "gone").values(next_poll_at=None))
 
-    def acquire(self, source_id: int, now: datetime | None = None) -> bool:
-        """Take the per-source lock so that overlapping runs cannot import twice."""
+    @cached_property
+    def leases(self) -> LeaseTable:
+        return LeaseTable(self.engine, sources, owner=sources.c.lease_owner, until=sources.c.locked_until,
+                          seconds=self.LEASE_SECONDS)
+
+    def claim_due(self, now: datetime | None = None) -> SourceClaim:
+        """Lease every due source to this process, renewed until released; report the ones others hold."""
         now = now or utcnow()
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                update(sources)
-                .where(sources.c.id == source_id)
-                .where(or_(sources.c.locked_until.is_(None), sources.c.locked_until < now))
-                .values(locked_until=now + timedelta(minutes=self.LOCK_MINUTES))
-            )
-            return result.rowcount == 1
+        due = self.due(now)
+        claim = self.leases.claim([s.id for s in due], now)
+        leased = set(claim.claimed)
+        return SourceClaim([s for s in due if s.id in leased], claim.held)
+
+    def acquire(self, source_id: int, now: datetime | None = None) -> bool:
+        """Lease the source to this process so that overlapping polls cannot import twice; renewed until released.
+
+        A source another live poller holds is skipped, and said so.
+        """
+        claim = self.leases.claim([source_id], now)
+        for held in claim.held:
+            log.warning("source %d skipped: being polled by %s", held.id, held.describe())
+        return bool(claim.claimed)
 
     def release(self, source_id: int) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(update(sources).where(sources.c.id == source_id).values(locked_until=None))
+        self.leases.release([source_id])
 
     def record_poll(self, outcome: PollOutcome, now: datetime | None = None, *,
                     feed: ParsedFeed | None = None) -> None:
-        """Store a poll's outcome; ``feed`` (else ``outcome.feed``) gives the feed's title and site."""
+        """Store a poll's outcome; ``feed`` (else ``outcome.feed``) gives the feed's title and site.
+
+        One UPDATE, the moved feed's new URL included: a poll of many sources is as many
+        statements, not three times as many.
+        """
         now = now or utcnow()
         feed = feed or outcome.feed
-        values: dict = dict(last_polled_at=now, next_poll_at=outcome.next_poll_at, error_count=outcome.error_count)
+        values: dict = {"last_polled_at": now, "next_poll_at": outcome.next_poll_at,
+                        "error_count": outcome.error_count}
         if outcome.status in ("ok", "not_modified"):
             values.update(status="ok", error=None)
             if outcome.etag is not None or outcome.status == "ok":
@@ -154,7 +196,13 @@ class SourceRepository:
                 values.update(feed_title=feed.title, site_url=feed.site_url)
         else:
             values.update(status="gone" if outcome.status == "gone" else "error", error=outcome.error)
+        if outcome.new_url:
+            values["url"] = _moved_url(outcome.new_url)
         with self.engine.begin() as conn:
             conn.execute(update(sources).where(sources.c.id == outcome.source_id).values(**values))
-        if outcome.new_url:
-            self.set_url(outcome.source_id, outcome.new_url)
+
+
+def _moved_url(new_url: str):
+    """The SQL value for a feed that moved to ``new_url``: that URL, unless another source follows it already."""
+    other = sources.alias("other")
+    return case((exists().where(other.c.url == new_url), sources.c.url), else_=new_url)

@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from samachar.model import Article, Block
-from samachar.translate.engine import Engine
+from samachar.translate.engine import Engine, translate_segments
 from samachar.translate.markup import html_to_tagged, strip_tags
 from samachar.translate.qa import numbers, repair_segment
 from samachar.translate.segment import count_sentences
@@ -129,7 +129,8 @@ def references(articles: list[Article], engine: Engine, source: str, target: str
     """The engine's translation of each block's plain text, in one call, with the repairs samachar
     makes to every translation (end punctuation, words run together)."""
     texts = [plain_text(b.html) for a in articles for b in a.blocks]
-    out = [repair_segment(t, o, source, target)[0] for t, o in zip(texts, engine.translate(texts, source, target))]
+    answers = translate_segments(engine, texts, source, target)
+    out = [repair_segment(t, o, source, target)[0] for t, o in zip(texts, answers, strict=True)]
     result, i = [], 0
     for article in articles:
         result.append(out[i : i + len(article.blocks)])
@@ -156,7 +157,7 @@ def translate_text_nodes(articles: list[Article], engine: Engine, source: str, t
                         slots.append((el, attr, value))
                         nodes.append(value.strip())
             trees.append((block, root, slots))
-    out = engine.translate(nodes, source, target) if nodes else []
+    out = translate_segments(engine, nodes, source, target) if nodes else []
     i = 0
     blocks: list[Block] = []
     for block, root, slots in trees:

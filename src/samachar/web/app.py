@@ -13,9 +13,10 @@ Stored images (``[site] images = "local"``) are served from the database under
 when they were stored, ``nosniff``, a CSP that lets nothing run (an SVG opened
 on its own included), and a year's cache (the name is the content's hash).
 
-Run it with uvicorn::
+:meth:`samachar.service.SiteService.create_app` wires it to the store (the
+published articles, search, the stored images); run it with uvicorn::
 
-    app = create_app(store.published_articles, config.site, search=store.search, media=store.images)
+    app = SiteService(store, config).create_app()
     uvicorn.run(app, host="127.0.0.1", port=8000)
 """
 
@@ -24,11 +25,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import html
 import logging
+import threading
 import time
-import unicodedata
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -38,6 +40,7 @@ from starlette.routing import Route
 
 from samachar.config import SiteConfig
 from samachar.model import PublishedArticle
+from samachar.publish.search import ArticleIndex, SearchHit
 from samachar.publish.site import (
     CRAWLER_FILES,
     CSP_POLICY,
@@ -78,8 +81,10 @@ class Snapshot:
     fingerprint: str
     loaded_at: float
     pages: dict[str, RenderedPage] = field(default_factory=dict)
-    search_text: dict[int, str] = field(default_factory=dict)
     media: set[str] | None = None
+    index: ArticleIndex | None = None
+    by_id: dict[int, PublishedArticle] | None = None
+    _index_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def page(self, key: str) -> RenderedPage | None:
         """The rendered page at ``key``, kept for the snapshot's life (the news sitemap, which ages, is not)."""
@@ -99,26 +104,34 @@ class Snapshot:
             self.media = set(self.view.media_paths())
         return self.media
 
-    def local_search(self, query: str, limit: int = 50) -> list[PublishedArticle]:
-        """Substring search over the snapshot, for when no FTS index is wired in."""
-        terms = _fold(query).split()
-        if not terms:
-            return []
+    def search(self, query: str) -> list[SearchHit]:
+        """The site's search over this snapshot's articles, indexed in memory on first use.
+
+        For a site served without a store's index, or when that index fails.
+        """
+        with self._index_lock:
+            if self.index is None:
+                self.index = ArticleIndex(self.view.articles)
+        return self.index.search(query)
+
+    def articles_for(self, hits: Sequence[SearchHit | PublishedArticle]) -> list[PublishedArticle]:
+        """The snapshot's articles for these hits, in their order, as the index shows them.
+
+        The index's title and excerpt stand in for the body, which a result's
+        card never needs: a card of an 8 MB article costs what any other does.
+        A hit newer than the snapshot shows once the snapshot is reloaded.
+        """
+        if self.by_id is None:
+            self.by_id = {article.id: article for article in self.view.articles}
         found = []
-        for article in self.view.articles:
-            if article.id not in self.search_text:
-                self.search_text[article.id] = _fold(" ".join(
-                    [article.title, article.summary or "", article.original_title, article.publisher,
-                     article.source_name, *article.authors, *article.categories, *(b.text for b in article.blocks)]))
-            if all(term in self.search_text[article.id] for term in terms):
-                found.append(article)
-                if len(found) >= limit:
-                    break
+        for hit in hits:
+            article = self.by_id.get(hit.id)
+            if article is None:
+                continue
+            if isinstance(hit, SearchHit):  # the card reads the summary as HTML: the excerpt is text
+                article = replace(article, title=hit.title, summary=html.escape(hit.excerpt, quote=False), blocks=[])
+            found.append(article)
         return found
-
-
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFC", text).casefold()
 
 
 def _etag(body: bytes) -> str:
@@ -190,9 +203,10 @@ class LiveSite:
 
 
 def create_app(load_articles: Callable[[], list[PublishedArticle]], site: SiteConfig, *,
-               search: Callable[[str], list[PublishedArticle]] | None = None,
+               search: Callable[[str], Sequence[SearchHit | PublishedArticle]] | None = None,
                refresh_seconds: float = 30.0, media: MediaLibrary | None = None) -> Starlette:
-    """The public site as an ASGI app; ``search(q)`` returns matching articles (FTS), else a scan;
+    """The public site as an ASGI app; ``search(q)`` returns the best hits from the store's index
+    (:func:`samachar.publish.search.search`), else the snapshot is indexed in memory;
     ``media`` holds the stored images (the store's ``images``)."""
     live = LiveSite(load_articles, site, refresh_seconds, media)
     security = {**SECURITY_HEADERS,  # images from anywhere, or from the site only when it serves its own
@@ -260,11 +274,13 @@ def create_app(load_articles: Callable[[], list[PublishedArticle]], site: SiteCo
         query = " ".join(request.query_params.get("q", "").split())[:MAX_QUERY_CHARS]
         results: list[PublishedArticle] | None = None
         if query:
+            # Hits come from an index, a page of them; the cards from the snapshot in memory: no article is loaded.
             try:
-                results = await run_in_threadpool(search, query) if search else snapshot.local_search(query)
+                hits = await run_in_threadpool(search or snapshot.search, query)
             except Exception as exc:  # a broken index must not take the site down
-                log.warning("search failed for %r, falling back to a scan: %s", query, exc)
-                results = snapshot.local_search(query)
+                log.warning("search failed for %r, searching the snapshot in memory instead: %s", query, exc)
+                hits = await run_in_threadpool(snapshot.search, query)
+            results = snapshot.articles_for(hits)
         body = snapshot.view.render_search(query, results, page_path).encode("utf-8")
         return Response(body, media_type="text/html; charset=utf-8",
                         headers={**security, "Cache-Control": "no-cache"})

@@ -349,9 +349,10 @@ class CTranslate2Engine:
             from samachar.models.indic_text import postprocess
 
             flores_target = FLORES.get(target, target)
-            outputs = [postprocess(text, flores_target, placeholders[i]) for (i, _), text in zip(pieces, outputs)]
+            outputs = [postprocess(text, flores_target, placeholders[i])
+                       for (i, _), text in zip(pieces, outputs, strict=True)]
         joined: dict[int, list[str]] = {}
-        for (i, _), text in zip(pieces, outputs):
+        for (i, _), text in zip(pieces, outputs, strict=True):
             joined.setdefault(i, []).append(text)
         for i, parts in joined.items():
             results[i] = " ".join(p for p in parts if p)
@@ -395,9 +396,12 @@ class CTranslate2Engine:
                     asynchronous=parallel,  # queued: the translator's workers take chunks as they free up
                 )
                 self.calls += 1
+                if len(results) != len(group):
+                    raise TranslationError(f"ctranslate2 ({loaded.info.id}) returned {len(results)} results "
+                                           f"for a chunk of {len(group)} segments")
                 submitted.append((group, results))
             for group, results in submitted:
-                for i, result in zip(group, results):
+                for i, result in zip(group, results, strict=True):
                     hypothesis = list((result.result() if parallel else result).hypotheses[0])
                     if prefix and hypothesis[:len(prefix)] == prefix:
                         hypothesis = hypothesis[len(prefix):]

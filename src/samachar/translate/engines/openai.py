@@ -77,7 +77,7 @@ def numbers_in(text: str) -> list[str]:
 def misfits(segments: list[str], answers: list[str]) -> list[int]:
     """Numbers (1-based) of answer lines that lost their segment's tags or numbers."""
     bad = []
-    for n, (segment, answer) in enumerate(zip(segments, answers), 1):
+    for n, (segment, answer) in enumerate(zip(segments, answers, strict=True), 1):
         lost_numbers = not set(numbers_in(segment)) <= set(numbers_in(answer))
         if sorted(tag_ids(segment)) != sorted(tag_ids(answer)) or lost_numbers:
             bad.append(n)
@@ -254,7 +254,8 @@ class OpenAIEngine:
             if not wanted:
                 continue
             relevant = self.relevant_glossary(glossary, [segments[i] for i in wanted])
-            for i, text in zip(wanted, self.translate_window([segments[i] for i in wanted], source, target, relevant)):
+            answers = self.translate_window([segments[i] for i in wanted], source, target, relevant)
+            for i, text in zip(wanted, answers, strict=True):
                 results[i] = text
         return results
 
