@@ -157,16 +157,22 @@ def test_the_demo_site_shows_its_own_images_with_captions(tmp_path):
 
 def test_a_site_published_before_images_were_stored_gets_them_on_the_next_run(tmp_path):
     """An upgrade: articles published by a version that stored no images get theirs on the next run."""
-    from sqlalchemy import delete
+    from datetime import UTC, datetime, timedelta
 
-    from samachar.store.schema import images
+    from sqlalchemy import delete, update
+
+    from samachar import stages
+    from samachar.store.schema import images, schema_version
 
     with LoopbackSite(routes()) as site:
         pipeline = make_pipeline(tmp_path)
         pipeline.store.sources.add(site.url("/feed.xml"), policy="full")
         assert pipeline.run_once().published == 2
-        with pipeline.store.engine.begin() as conn:
+        with pipeline.store.engine.begin() as conn:  # as a version before schema v3 left it
             conn.execute(delete(images))
+            conn.execute(update(schema_version).where(schema_version.c.version == 3)
+                         .values(applied_at=datetime.now(UTC) + timedelta(days=1)))
+        stages._BACKFILLED.clear()  # the upgraded version's first process
         again = make_pipeline(tmp_path).run_once()
         assert again.published == 0  # nothing published twice
         assert site.hits["/img/clouds.svg"] == 2 and site.hits["/img/river.jpg"] == 2

@@ -69,3 +69,22 @@ def test_only_loopback_scrapers_by_default(address, allowed, monkeypatch):
 def test_other_networks_are_allowed_when_named(monkeypatch):
     monkeypatch.setenv("SAMACHAR_METRICS_ALLOW", "10.0.0.0/8, bogus")
     assert metrics.client_allowed("10.1.2.3") and not metrics.client_allowed("127.0.0.1")
+
+
+def test_the_site_server_answers_metrics_to_loopback_scrapers_only(monkeypatch):
+    from site_data import loopback, samples
+    from test_web import get
+
+    from samachar.config import SiteConfig
+    from samachar.web.app import create_app
+
+    metrics.reset()
+    metrics.observe_stage("publish", 0.5, entries=3)
+    app = create_app(samples.sample_articles, SiteConfig(), metrics_text=metrics.render)
+    with loopback.serve_app(app) as url:
+        status, headers, body = get(url.rstrip("/") + "/metrics")
+        assert status == 200 and headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        assert families(body.decode())["samachar_stage_entries_total"] == {(("stage", "publish"),): 3}
+        monkeypatch.setenv("SAMACHAR_METRICS_ALLOW", "10.0.0.0/8")  # the loopback scraper is no longer let in
+        status, _, _ = get(url.rstrip("/") + "/metrics")
+        assert status == 404

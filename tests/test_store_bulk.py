@@ -6,7 +6,10 @@ Runs on SQLite, and on PostgreSQL when SAMACHAR_TEST_DATABASE_URL names one (CI)
 from __future__ import annotations
 
 import contextlib
+import gzip
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from conftest import database_url
@@ -199,3 +202,29 @@ def test_a_content_hash_identifies_from_the_minimum_number_of_words(store, words
     twin = FeedEntry(title="Same", url="https://mirror.example/a", summary=body)
     new_ids = store.entries.add_many(src, [(first, entry_identity(first, src)), (twin, entry_identity(twin, src))])
     assert len(new_ids) == (2 if twin_kept else 1)
+
+
+TRICKY = ["", "<p>a</p><p>b</p>", "one<br>two<BR/>three", "  lead\t\ttabs \r\n  and\x0bvt\x0cff  ",
+          "&nbsp;nbsp&nbsp;&#10;nl&#160;x", "a\u2028b\u2029c\x85d\x1ce", "<a href='x'>li</a>nk <b>bo</b> ld",
+          "<p>\xa0 inner \xa0</p>\n\n\n<p>next &amp; last</p>", "x<!-- c -->y", "&lt;tag&gt; stays text"]
+
+
+def test_the_words_hashed_for_dedupe_are_those_of_the_text():
+    """``html_words`` is the fast path of ``html_to_text(...).split()``: a stored hash must never change."""
+    from samachar.model import html_to_text, html_words
+    from samachar.sources.identity import content_hash
+
+    bodies = TRICKY + [e.summary for e, _ in feed(3)] + [LONG_BODY]
+    corpus = sorted((Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "feeds").glob("*.xml.gz"))
+    if corpus:
+        from samachar.sources.parse import parse_feed
+
+        for path in corpus[:40]:
+            parsed = parse_feed(gzip.decompress(path.read_bytes()), "https://example.org/feed.xml")
+            bodies += [e.content_html or e.summary or "" for e in parsed.entries]
+    for body in bodies:
+        assert html_words(body) == html_to_text(body).split(), body[:80]
+        entry = FeedEntry(title=" A  title ", summary=body)
+        text = html_to_text(body)
+        before = hashlib.sha256(f"A title\n{' '.join(text.split())}".encode()).hexdigest()
+        assert content_hash(entry) == before

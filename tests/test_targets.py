@@ -7,7 +7,9 @@ to a small JSON post API on 127.0.0.1 that this test starts and counts.
 from __future__ import annotations
 
 import json
+import os
 import threading
+import time
 import urllib.error
 import urllib.request
 from datetime import UTC
@@ -39,6 +41,7 @@ class PostApi:
         self.posts: dict[str, dict] = {}
         self.requests: list[str] = []
         self.fail = False
+        self.delay = 0.0  # seconds each create or update takes
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -53,6 +56,7 @@ class PostApi:
             def do_POST(self):
                 api.requests.append(f"POST {self.path}")
                 payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                time.sleep(api.delay)
                 if api.fail:
                     return self._answer(503)
                 post_id = self.path.removeprefix("/posts").strip("/") or str(len(api.posts) + 1)
@@ -103,6 +107,22 @@ class DeskTarget:
 
     def flush(self):
         self.flushed += 1
+
+
+class SlowDeskTarget(DeskTarget):
+    """A desk that leaves ``publishing-<pid>`` in ``marks`` while it publishes (for kill tests)."""
+
+    def __init__(self, name: str, url: str, marks: str):
+        super().__init__(name, url)
+        self.marks = Path(marks)
+
+    def publish(self, article, previous):
+        mark = self.marks / f"publishing-{os.getpid()}"
+        mark.touch()
+        try:
+            return super().publish(article, previous)
+        finally:
+            mark.unlink(missing_ok=True)
 
 
 class BrokenTarget:

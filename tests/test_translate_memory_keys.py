@@ -117,3 +117,38 @@ def test_fresh_translations_are_written_under_the_same_keys():
     expected[digest("onemodel", "v7", "en", "es", "<g1>Schools</g1> shut early.")] = ("onemodel", "v7")
     assert {k: v for k, v in rows.items() if k in expected} == expected
     assert set(rows) <= set(expected) | {digest("onemodel", "v7", "en", "es", s) for s in sent}
+
+
+def test_two_writers_storing_the_same_sentences_at_once_both_succeed(tmp_path):
+    """Workers translating the same sentence at the same moment: an upsert, never a duplicate-key error."""
+    import threading
+
+    from conftest import database_url
+    from samachar.store import Store
+    from samachar.translate.memory import MemoryKey, SqlTranslationMemory
+
+    store = Store(database_url(tmp_path))
+    rounds = [[MemoryKey("apertium", "apertium", "en", "es", f"Sentence {n} of round {r}.") for n in range(5)]
+              for r in range(30)]
+    keys = [key for round_keys in rounds for key in round_keys]
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def write(answer: str) -> None:
+        memory = SqlTranslationMemory(store.engine)
+        for round_keys in rounds:  # both writers meet new sentences at the same moment, round after round
+            start.wait()
+            try:
+                memory.put_many({key: f"{answer} {key.source_text}" for key in round_keys})
+            except BaseException as exc:  # noqa: BLE001 - the test reports whatever a writer hit
+                errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(name,)) for name in ("uno", "dos")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    found = SqlTranslationMemory(store.engine).get_many(keys)
+    assert len(found) == 150 and all(v.split(" ", 1)[0] in ("uno", "dos") for v in found.values())
+    store.close()

@@ -1,5 +1,5 @@
-"""No duplicate posts in a real WordPress: `kill -9` at several moments of a push, and a timeout whose
-request did succeed, each leave exactly one post per entry and one media item per image."""
+"""No duplicate posts in a real WordPress: `kill -9` of `samachar run` at several moments of a push, and a
+timeout whose request did succeed, each leave exactly one post per entry and one media item per image."""
 
 from __future__ import annotations
 
@@ -13,10 +13,9 @@ from conftest import database_url
 
 pytest.register_assert_rewrite("wordpress")  # a plugin too (pytest_plugins below)
 from wordpress import (
-    PUSH,
     Admin,
     home_with_target,
-    push_env,
+    run_env,
     seed,
     target_requests,
     target_table,
@@ -48,7 +47,8 @@ def test_kill_9_at_several_moments_of_a_push_leaves_one_post_per_entry(wp, tmp_p
     store = Store(database)
     entry_ids = seed(store)
     store.close()
-    env = push_env(wp, database)
+    env = run_env(wp, database)
+    run = [sys.executable, "-m", "samachar", "--home", str(home), "-q", "run", "--once"]
     since = len(wp.requests())
     # Newest first: entry 3 (no image), entry 2 (the shared lead image), entry 1 (lead and a body image).
     moments = [
@@ -60,14 +60,12 @@ def test_kill_9_at_several_moments_of_a_push_leaves_one_post_per_entry(wp, tmp_p
     for key in moments:
         wp.control(delay={key: 60})
         answered = len(wp.answers())
-        push = subprocess.Popen([sys.executable, "-c", PUSH, str(home)], env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        push = subprocess.Popen(run, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         wait_for_answer(wp, key, answered, push)
         push.kill()  # SIGKILL: no cleanup, no record of the answer
         push.wait()
         wp.control()
-    done = subprocess.run([sys.executable, "-c", PUSH, str(home)], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(run, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
 
     posts = Admin(wp).posts()

@@ -202,24 +202,8 @@ def http_error(call) -> tuple[int, dict]:
     return 200, {}
 
 
-# What `samachar run` will do for the target, in a process a test can kill: publish every published
-# article of the home to the target ``wp``.
-PUSH = """
-import sys
-from pathlib import Path
-from samachar.config import load_config
-from samachar.publish.targets import load_targets, publish_to_targets
-from samachar.store import Store
 
-config = load_config(Path(sys.argv[1]))
-store = Store(config.db_url)
-targets = [t for t in load_targets(store, config) if t.name == "wp"]
-articles = store.posts.published_articles(config.site.language, default_policy=config.default_policy)
-report = publish_to_targets(targets, articles, store)
-print(report.published, report.updated, report.failed)
-"""
-
-
-def push_env(site, database: str) -> dict[str, str]:
+def run_env(site, database: str) -> dict[str, str]:
+    """The environment of a ``samachar run`` subprocess that publishes to the test site."""
     return {**os.environ, PASSWORD_ENV: site.password, "SAMACHAR_ALLOW_PRIVATE_NETWORKS": "1",
             "SAMACHAR_DATABASE_URL": database}

@@ -458,6 +458,35 @@ def cmd_entry_retry(args, config: Config) -> int:
     return 0
 
 
+def cmd_worker(args, config: Config) -> int:
+    """One worker of many on a shared PostgreSQL database (see samachar.worker)."""
+    from contextlib import nullcontext
+
+    from samachar.runlock import run_lock
+    from samachar.store.leases import lease_owner
+    from samachar.worker import Worker, parse_stages, serve_metrics
+
+    stages = parse_stages(args.stages)
+    store = _store(config)
+    shared = store.engine.dialect.name == "postgresql"
+    if not shared:
+        print("worker: on SQLite one worker runs per home (it holds the run lock); "
+              "set SAMACHAR_DATABASE_URL to a PostgreSQL database to run many", file=sys.stderr)
+    worker = Worker(store, config, stages, concurrency=args.concurrency, progress=Progress(enabled=not args.quiet))
+    if args.metrics_port is not None:
+        serve_metrics(store, args.metrics_port, args.metrics_host)
+    worker.install_signal_handlers()
+    if not args.quiet:
+        print(f"worker {lease_owner()}: stages {','.join(s.name for s in stages)}, "
+              f"{args.concurrency} entries per stage and round")
+    with nullcontext() if shared else run_lock(config.home):
+        report = worker.run(rounds=args.rounds, until_idle=args.until_idle)
+    if not args.quiet:
+        print(f"worker {lease_owner()}: {report.rounds} rounds, {worker.claim.claimed} entries claimed, "
+              f"{report.total('published')} published")
+    return 0
+
+
 def cmd_run(args, config: Config) -> int:
     from samachar.runlock import RunInProgress, run_lock
     from samachar.service import SiteService
@@ -752,6 +781,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", type=_positive_int, default=300,
                    help="longest sleep between rounds in seconds; sources are polled on their own schedule (default 300)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("worker", help="run stages over a shared PostgreSQL database, with any number of others")
+    p.add_argument("--stages", default=None,
+                   help="comma-separated stages to run: poll,fetch,extract,filter,translate,publish (default: all)")
+    p.add_argument("--concurrency", type=_positive_int, default=16,
+                   help="entries claimed per stage and round (fetched concurrently, translated in batches; default 16)")
+    p.add_argument("--metrics-port", type=int, default=None, help="serve /metrics (Prometheus) on this port")
+    p.add_argument("--metrics-host", default="127.0.0.1", help="address for /metrics (default 127.0.0.1)")
+    p.add_argument("--rounds", type=_positive_int, default=None, help="stop after this many rounds")
+    p.add_argument("--until-idle", action="store_true", help="stop after a round that found nothing to do")
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("build", help="static export of the site")
     p.add_argument("--out", help="output folder (default: HOME/site)")

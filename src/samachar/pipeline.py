@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from samachar.config import Config
-from samachar.errors import one_line
+from samachar import metrics
+from samachar.errors import FetchError, one_line
 from samachar.model import EntryState
 from samachar.progress import QUIET, Progress
 from samachar.stages import (
@@ -53,10 +56,12 @@ class Pipeline:
     """Runs the stage table for one site: ``run_once`` every stage, ``poll`` or ``fetch_pages`` one of them."""
 
     def __init__(self, store: Store, config: Config, *, progress: Progress = QUIET,
-                 allow_private: bool | None = None, engines: list[str] | None = None):
+                 allow_private: bool | None = None, engines: list[str] | None = None,
+                 claim: EntryClaim | None = None):
         self.store = store
         self.config = config
         self.progress = progress
+        self.claim = claim  # None: every due entry (one process); a worker leases its share
         self.allow_private = config.allow_private_networks if allow_private is None else allow_private
         self.engine_names = engines or config.translation.engines
         self._translator: Translator | None = None
@@ -78,7 +83,7 @@ class Pipeline:
         with asyncio.Runner() as loop, self._context(loop, now) as ctx:
             for row in stages:
                 ctx.now = now or datetime.now(UTC)
-                run = _StageRun(row, ctx, report, self.progress, loop)
+                run = _StageRun(row, ctx, report, self.progress, loop, self.claim)
                 if row.mode is Mode.SOURCES:
                     loop.run(run.sources())
                 else:
@@ -112,16 +117,25 @@ class Pipeline:
             loop.run(client.__aexit__(None, None, None))
 
 
+class EntryClaim(Protocol):
+    """Which due entries of a stage this process works on (a worker's leased share), and letting them go."""
+
+    def due(self, stage: Stage, ctx: StageContext) -> list[EntryRow]: ...
+
+    def done(self, entries: list[EntryRow]) -> None: ...
+
+
 class _StageRun:
     """One stage over the entries due in its input state: claim, load, call, save, or apply the policy."""
 
     def __init__(self, stage: Stage, ctx: StageContext, report: RunReport, progress: Progress,
-                 loop: asyncio.Runner):
+                 loop: asyncio.Runner, claim: EntryClaim | None = None):
         self.stage = stage
         self.ctx = ctx
         self.report = report
         self.progress = progress
         self.loop = loop
+        self.claim = claim
 
     # -- sources ---------------------------------------------------------------------------------
 
@@ -159,8 +173,26 @@ class _StageRun:
     def entries(self) -> None:
         stage, ctx = self.stage, self.ctx
         assert stage.takes is not None
+        if self.claim is not None:
+            due = self.claim.due(stage, ctx)
+            try:
+                self._run_entries(due)
+            finally:
+                self.claim.done(due)
+            return
         due = [e for e in ctx.store.entries.in_state(stage.takes)
                if ready(e, ctx.now) and e.id not in ctx.held_back]
+        self._run_entries(due)
+
+    def _run_entries(self, due: list[EntryRow]) -> None:
+        started = time.perf_counter()
+        try:
+            self._run_stage(due)
+        finally:
+            metrics.observe_stage(self.stage.name, time.perf_counter() - started, len(due))
+
+    def _run_stage(self, due: list[EntryRow]) -> None:
+        stage, ctx = self.stage, self.ctx
         if stage.before is not None:
             prepared = stage.before(ctx, due)
             if asyncio.iscoroutine(prepared):
@@ -296,6 +328,8 @@ class _StageRun:
         """Apply the stage's treatment of this class of error to the entry."""
         stage, store = self.stage, self.ctx.store
         kind = classify(error)
+        if isinstance(error, FetchError):
+            metrics.count_fetch_error(urlsplit(entry.url or "").hostname or "", type(error).__name__)
         treatment = stage.on_error[kind]
         detail = one_line(error) if kind is not ErrorClass.UNEXPECTED else f"{type(error).__name__}: {one_line(error)}"
         reason = f"{stage.fails_as}: {detail}"

@@ -90,8 +90,10 @@ class SiteService:
         from samachar.web.app import create_app
 
         self.reconcile_search()
+        from samachar import metrics
+
         return create_app(self.published_articles, self.config.site, search=self.search_hits,
-                          media=self.store.images)
+                          media=self.store.images, metrics_text=lambda: metrics.render(self.store))
 
     # -- search ---------------------------------------------------------------------------------
 

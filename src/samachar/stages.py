@@ -524,6 +524,9 @@ def _save_post(ctx: StageContext, entry: EntryRow, title: str) -> EntryState | N
     return EntryState.PUBLISHED
 
 
+_BACKFILLED: set[str] = set()  # stores whose pre-v3 articles' images were looked for by this process
+
+
 async def store_images(ctx: StageContext, entries: list[EntryRow]) -> None:
     """Keep the images of articles about to be published, when the site serves its own (``images = "local"``).
 
@@ -538,9 +541,13 @@ async def store_images(ctx: StageContext, entries: list[EntryRow]) -> None:
     from samachar.images import MAX_IMAGE_BYTES, article_image_urls, fetch_image
 
     store = ctx.store
-    if store.images.revision()[0] == 0:
+    if store.url not in _BACKFILLED and store.images.revision()[0] == 0:
+        # Articles published before images were stored (schema v3) get theirs: once per process.
+        _BACKFILLED.add(store.url)
+        older = set(store.posts.published_before_version(3))
         known = {e.id for e in entries}
-        entries = entries + [e for e in store.entries.in_state(EntryState.PUBLISHED) if e.id not in known]
+        entries = entries + [e for e in store.entries.in_state(EntryState.PUBLISHED)
+                             if e.id in older and e.id not in known]
     urls: list[str] = []
     for entry in entries:
         article = store.articles.get(entry.id)
@@ -604,15 +611,24 @@ def deliver(ctx: StageContext, published: list[EntryRow]) -> None:
     _index_published(ctx, published)
     lang = ctx.config.site.language
     targets = load_targets(ctx.store, ctx.config)
-    ids = {e.id for e in published}
+    ours = {e.id for e in published}  # this run's: already ours (one run per home, or a worker's lease)
+    others: set[int] = set()
     for target in targets:
-        ids.update(ctx.store.publications.unfinished(target.name, lang))
-        ids.update(ctx.store.publications.never_sent(target.name, lang))
-    if not ids:
-        return
-    articles = ctx.store.posts.published_articles(lang, default_policy=ctx.config.default_policy,
-                                                   excerpt_words=ctx.config.excerpt_words, entry_ids=sorted(ids))
-    report = publish_to_targets(targets, articles, ctx.store, now=ctx.now)
+        others.update(ctx.store.publications.unfinished(target.name, lang))
+        others.update(ctx.store.publications.never_sent(target.name, lang))
+    # Older entries are leased before they are sent, so two workers never push the same post at once.
+    leases = ctx.store.entries.leases
+    extra = leases.claim(sorted(others - ours), ctx.now).claimed if others - ours else []
+    try:
+        ids = sorted(ours | set(extra))
+        if not ids:
+            return
+        articles = ctx.store.posts.published_articles(lang, default_policy=ctx.config.default_policy,
+                                                       excerpt_words=ctx.config.excerpt_words, entry_ids=ids)
+        report = publish_to_targets(targets, articles, ctx.store, now=ctx.now)
+    finally:
+        if extra:
+            leases.release(extra)
     for name, failures in report.failed.items():
         log.warning("target %s: %d posts not published this run (retried later): %s", name, len(failures),
                     failures[0])

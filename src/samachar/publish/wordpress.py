@@ -59,6 +59,9 @@ from samachar.errors import ConfigError, TargetError
 from samachar.model import Block, Image, PublishedArticle, blocks_to_html, html_to_text
 
 if TYPE_CHECKING:
+    from jinja2 import Template
+
+    from samachar.publish.site import SiteView
     from samachar.publish.targets import Remote, TargetContext
     from samachar.store.images import StoredImage
     from samachar.store.publications import Publication
@@ -437,7 +440,7 @@ class WordPressTarget:
                               timeout=float(timeout), user_agent=user_agent)
         self.media = UploadedMedia(name, self.store.engine if self.store is not None else None)
         self._terms: dict[tuple[str, str], int] = {}
-        self._view = None
+        self._view: SiteView | None = None
 
     # ---- the protocol ----------------------------------------------------------------------
     def publish(self, article: PublishedArticle, previous: Publication | None) -> Remote:
@@ -520,7 +523,8 @@ class WordPressTarget:
 
             self._view = SiteView([], self.site)
         view = self._view
-        rendered = view.env.globals["attribution"].render(view.attribution_context(article))
+        template: Template = view.env.globals["attribution"]  # type: ignore[assignment]
+        rendered = template.render(view.attribution_context(article))
         return re.sub(r">\s*\n\s*<", "><", rendered.strip())  # no stray <br> from wpautop
 
     def _body(self, article: PublishedArticle) -> str:
@@ -533,7 +537,7 @@ class WordPressTarget:
             def resolve(image: Image) -> Image | None:
                 found = stored.get(image.src)
                 uploaded = self.upload(found, alt=image.alt) if found is not None else None
-                if uploaded is None or not uploaded[1]:
+                if found is None or uploaded is None or not uploaded[1]:
                     return None  # left out, as the site leaves out an image it could not keep
                 return replace(image, src=uploaded[1], width=found.width or image.width,
                                height=found.height or image.height)

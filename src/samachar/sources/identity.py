@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from samachar.model import FeedEntry, html_to_text
+from samachar.model import FeedEntry, html_words
 
 # Query parameters that only say where a click came from.
 TRACKING_PARAMS = frozenset(
@@ -132,8 +132,8 @@ def _is_url(value: str) -> bool:
 
 
 def content_hash(entry: FeedEntry) -> str:
-    text = html_to_text(entry.content_html or entry.summary or "")
-    material = f"{' '.join(entry.title.split())}\n{' '.join(text.split())}"
+    words = html_words(entry.content_html or entry.summary or "")
+    material = f"{' '.join(entry.title.split())}\n{' '.join(words)}"
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 

@@ -37,6 +37,7 @@ def open_engine(url: str) -> Engine:
 
 class Store:
     def __init__(self, url: str):
+        self.url = url
         self.engine = open_engine(url)
         self.version = migrate(self.engine)
         self.sources = SourceRepository(self.engine)

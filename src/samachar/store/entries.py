@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 from typing import NamedTuple
 
@@ -27,6 +28,7 @@ from samachar.store.schema import (
     sources,
     translations,
 )
+from samachar.store.leases import LeaseTable
 from samachar.store.sources import MAX_ID, utcnow
 
 RELEASED = "released by an editor: the source's filters no longer apply to it"
@@ -372,6 +374,11 @@ class EntryRepository:
                  .where(entry_events.c.entry_id == entry_id).order_by(entry_events.c.id))
         with self.engine.connect() as conn:
             return [EntryEvent(**row._mapping) for row in conn.execute(query)]
+
+    @cached_property
+    def leases(self) -> LeaseTable:
+        """Leases on entries: a worker's claim on what it is working on (see :mod:`samachar.worker`)."""
+        return LeaseTable(self.engine, entries, owner=entries.c.lease_owner, until=entries.c.lease_until)
 
     def move_site(self, old_base: str, new_base: str) -> int:
         """Entries whose links start with ``old_base`` now start with ``new_base`` (a publisher that moved).

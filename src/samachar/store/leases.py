@@ -25,8 +25,9 @@ import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Column, Engine, Table, or_, select, update
+from sqlalchemy import Column, Engine, Select, Table, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 log = logging.getLogger(__name__)
@@ -191,6 +192,43 @@ class LeaseTable:
                                     .where(self.owner.is_not(None)).where(self.until >= now))
                 found.extend(Held(*row) for row in rows)
         return found
+
+    def claim_skip_locked(self, candidates: Select[Any], limit: int, now: datetime | None = None) -> list[int]:
+        """Lease up to ``limit`` free rows of ``candidates`` (a SELECT of ids) in one transaction.
+
+        On PostgreSQL the candidates are read ``FOR UPDATE SKIP LOCKED``, so concurrent
+        workers pass over each other's rows instead of queueing on them; the lease is
+        written before the row locks are let go. Renewed in the background until released.
+        """
+        now = now or datetime.now(UTC)
+        self.reap_dead(now)
+        me, ends = self.owner_id, now + timedelta(seconds=self.seconds)
+        free = or_(self.until.is_(None), self.until < now, self.owner.is_(None))
+        query = candidates.where(free).limit(limit)
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True, of=self.table)
+            ids = list(conn.execute(query).scalars())
+            if ids:
+                conn.execute(update(self.table).where(self.key.in_(ids)).values({self.owner: me, self.until: ends}))
+        if ids:
+            self._renewer.add(ids)
+        return ids
+
+    def reap_dead(self, now: datetime | None = None) -> int:
+        """Free the live-looking leases of owners that died on this host; returns how many rows were freed."""
+        now = now or datetime.now(UTC)
+        with self.engine.connect() as conn:
+            owners = list(conn.execute(select(self.owner).where(self.owner.is_not(None))
+                                       .where(self.until >= now).distinct()).scalars())
+        freed = 0
+        for owner in owners:
+            if owner != self.owner_id and owner_is_dead(owner):
+                with self.engine.begin() as conn:
+                    freed += conn.execute(update(self.table).where(self.owner == owner)
+                                          .values({self.owner: None, self.until: None})).rowcount
+                log.info("freed the leases of %s on %s: it is no longer running", owner, self.table.name)
+        return freed
 
     def renewing(self) -> set[int]:
         """The ids this table's background renewal keeps leased."""

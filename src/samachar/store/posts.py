@@ -42,6 +42,17 @@ class PostRepository:
                 conn.execute(update(entries).where(entries.c.id == entry_id).values(state="published"))
             return False
 
+    def published_before_version(self, version: int) -> list[int]:
+        """Entries whose post is older than schema ``version`` (what an upgrade may have to complete)."""
+        from samachar.store.schema import schema_version
+
+        with self.engine.connect() as conn:
+            applied = conn.execute(select(schema_version.c.applied_at)
+                                   .where(schema_version.c.version == version)).scalar()
+            if applied is None:
+                return []
+            return list(conn.execute(select(posts.c.entry_id).where(posts.c.published_at < applied)).scalars())
+
     def count(self, lang: str | None = None) -> int:
         query = select(posts.c.id)
         if lang:

@@ -62,6 +62,7 @@ built-ins are registered there too), or loaded from ``package.module:Class``.
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
@@ -153,10 +154,14 @@ def members(engine: Engine) -> list[Engine]:
 def translate_segments(engine: Engine, segments: list[str], source: str, target: str,
                        glossary: dict[str, str] | None = None) -> list[str]:
     """``engine.translate``, with the glossary when the engine takes one, one answer per segment checked."""
+    from samachar.metrics import count_engine
+
+    started = time.perf_counter()
     if glossary and takes_glossary(engine):
         out: list[str] = engine.translate(segments, source, target, glossary=glossary)  # type: ignore[call-arg]
     else:
         out = engine.translate(segments, source, target)
+    count_engine(engine.name, len(segments), sum(len(s) for s in segments), time.perf_counter() - started)
     _check_count(engine, len(out), len(segments))
     return out
 

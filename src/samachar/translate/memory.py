@@ -129,6 +129,21 @@ class SqlTranslationMemory:
             }
             for key, target in items.items()
         }
+        if self.db.dialect.name in ("sqlite", "postgresql"):
+            # One upsert: workers that translate the same sentence at once both succeed, last answer kept.
+            if self.db.dialect.name == "sqlite":
+                from sqlalchemy.dialects.sqlite import insert as upsert
+            else:
+                from sqlalchemy.dialects.postgresql import insert as upsert
+            values = list(rows.values())
+            with self.db.begin() as conn:
+                for start in range(0, len(values), 100):
+                    statement = upsert(self.table).values(values[start:start + 100])
+                    conn.execute(statement.on_conflict_do_update(
+                        index_elements=[self.table.c.key],
+                        set_={"target_text": statement.excluded.target_text,
+                              "created_at": statement.excluded.created_at}))
+            return
         with self.db.begin() as conn:
             existing = set(
                 conn.execute(sa.select(self.table.c.key).where(self.table.c.key.in_(list(rows)))).scalars()

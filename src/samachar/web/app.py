@@ -204,10 +204,12 @@ class LiveSite:
 
 def create_app(load_articles: Callable[[], list[PublishedArticle]], site: SiteConfig, *,
                search: Callable[[str], Sequence[SearchHit | PublishedArticle]] | None = None,
-               refresh_seconds: float = 30.0, media: MediaLibrary | None = None) -> Starlette:
+               refresh_seconds: float = 30.0, media: MediaLibrary | None = None,
+               metrics_text: Callable[[], str] | None = None) -> Starlette:
     """The public site as an ASGI app; ``search(q)`` returns the best hits from the store's index
     (:func:`samachar.publish.search.search`), else the snapshot is indexed in memory;
-    ``media`` holds the stored images (the store's ``images``)."""
+    ``media`` holds the stored images (the store's ``images``); ``metrics_text`` renders ``/metrics``
+    (Prometheus' text format) for the scrapers :func:`samachar.metrics.client_allowed` lets in."""
     live = LiveSite(load_articles, site, refresh_seconds, media)
     security = {**SECURITY_HEADERS,  # images from anywhere, or from the site only when it serves its own
                 "Content-Security-Policy": csp_policy(live.media is not None) + "; frame-ancestors 'none'"}
@@ -293,6 +295,16 @@ def create_app(load_articles: Callable[[], list[PublishedArticle]], site: SiteCo
             log.error("site not loaded at startup, will retry on the first request: %s", exc)
         yield
 
-    app = Starlette(routes=[Route("/{path:path}", serve, methods=["GET", "HEAD"])], lifespan=lifespan)
+    async def serve_metrics(request: Request) -> Response:
+        from samachar import metrics
+
+        if metrics_text is None or not metrics.client_allowed(request.client.host if request.client else None):
+            return PlainTextResponse("not found\n", status_code=404, headers=security)
+        body = await run_in_threadpool(metrics_text)
+        return Response(body, media_type=metrics.CONTENT_TYPE, headers={**security, "Cache-Control": "no-store"})
+
+    routes = [Route("/metrics", serve_metrics, methods=["GET"])] if metrics_text is not None else []
+    routes.append(Route("/{path:path}", serve, methods=["GET", "HEAD"]))
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.live_site = live
     return app
