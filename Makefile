@@ -7,7 +7,7 @@ DEMO_DEBS := apertium apertium-eng-spa
 TEST_DEBS := $(DEMO_DEBS) chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup setup-dev demo test bench clean
+.PHONY: setup setup-dev demo test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,13 @@ demo: setup
 	$(BIN)/samachar demo
 
 test: setup-dev
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/mypy
 	$(BIN)/pytest -q
+
+lint: setup-dev
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/mypy
 
 bench: setup-dev
 	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

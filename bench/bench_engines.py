@@ -151,7 +151,7 @@ def main() -> int:
     single, batched = outputs["one segment per call"], outputs["token batching"]
     bare_tokens = sum(len(r.hypotheses[0]) for r in outputs["bare translate_batch"])
     if single != batched:
-        differing = sum(a != b for a, b in zip(single, batched))
+        differing = sum(a != b for a, b in zip(single, batched, strict=False))
         print(f"UNFAIR: {differing} of {len(segments)} segments decode differently batched and alone")
         return 1
     n = len(segments)

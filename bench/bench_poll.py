@@ -148,8 +148,10 @@ def _timed(command: list[str], env: dict[str, str] | None = None) -> Timed:
 
 def startup() -> Timed:
     """What every ``samachar poll`` pays before its first request: the interpreter and the imports."""
-    modules = "samachar.cli, samachar.pipeline, samachar.stages, samachar.store, samachar.fetch, samachar.sources.poll"
-    return min((_timed([sys.executable, "-c", f"import {modules}"]) for _ in range(3)), key=lambda t: t.seconds)
+    modules = ["samachar.cli", "samachar.pipeline", "samachar.stages", "samachar.store", "samachar.fetch",
+               "samachar.sources.poll"]
+    code = f"import importlib, importlib.util\nfor m in {modules!r}:\n    importlib.util.find_spec(m) and importlib.import_module(m)"
+    return min((_timed([sys.executable, "-c", code]) for _ in range(3)), key=lambda t: t.seconds)
 
 
 def new_home(root: Path, name: str, urls: list[str]) -> Path:

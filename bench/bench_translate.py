@@ -25,18 +25,17 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / ".." / "shared" / "corpus"
 sys.path.insert(0, str(ROOT / "src"))
 
 from samachar.model import Block  # noqa: E402
+from samachar.store import Store  # noqa: E402
 from samachar.translate.document import translate_article  # noqa: E402
 from samachar.translate.engines.apertium import ApertiumEngine  # noqa: E402
 from samachar.translate.fidelity import load_corpus, plain_text  # noqa: E402
 from samachar.translate.markup import html_to_tagged, parse  # noqa: E402
 from samachar.translate.memory import SqlTranslationMemory  # noqa: E402
-from samachar.store import Store  # noqa: E402
 from samachar.translate.segment import split_sentences  # noqa: E402
 
 # Hand-checked segment counts per block of the fidelity corpus, in manifest order.
@@ -155,8 +154,8 @@ def segmenter_comparison(articles) -> None:
             for c in cases
         )
         right = total = 0
-        for key, article in zip(manifest, articles):
-            for gold, block in zip(FIDELITY_GOLD[key], article.blocks):
+        for key, article in zip(manifest, articles, strict=True):
+            for gold, block in zip(FIDELITY_GOLD[key], article.blocks, strict=False):
                 total += 1
                 right += len(split(plain_text(block.html), "en")) == gold
         inside, boundaries, start = 0, 0, time.perf_counter()

@@ -46,8 +46,9 @@ def articles():
 @pytest.fixture(scope="module")
 def pages(articles):
     """Every page of the sample site, rendered."""
+    from site_data import BASE
+
     from samachar.config import SiteConfig
     from samachar.publish.site import render_site
-    from site_data import BASE
 
     return render_site(articles, SiteConfig(base_url=BASE, per_page=3))

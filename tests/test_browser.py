@@ -18,11 +18,11 @@ from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 from lxml import html as lxml_html
+from site_data import loopback, samples, xss
 
 from samachar.config import SiteConfig
 from samachar.model import Block, Image, PublishedArticle
 from samachar.publish.site import build_site
-from site_data import loopback, samples, xss
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 

@@ -245,10 +245,11 @@ def test_entry_list_into_a_closed_pipe_exits_quietly(home):
     env = {**os.environ, "SAMACHAR_HOME": str(home)}
     proc = subprocess.Popen([sys.executable, "-m", "samachar", "entry", "list"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env)
-    assert proc.stdout.readline()  # what `head -1` reads before it goes away
-    proc.stdout.close()
-    stderr = proc.stderr.read().decode()
-    assert proc.wait(timeout=60) == 141 and stderr == ""
+    with proc, proc.stderr:
+        assert proc.stdout.readline()  # what `head -1` reads before it goes away
+        proc.stdout.close()
+        stderr = proc.stderr.read().decode()
+        assert proc.wait(timeout=60) == 141 and stderr == ""
 
 
 # -- single-article tools --------------------------------------------------------------------------

@@ -285,7 +285,7 @@ def test_pages_metadata_matches_the_manifest(base_url: str) -> None:
         _, _, body = fetch(base_url + article["path"])
         doc = html.fromstring(body)
 
-        def meta(attr: str, name: str) -> str:
+        def meta(attr: str, name: str, doc=doc) -> str:
             [value] = doc.xpath(f'//meta[@{attr}="{name}"]/@content')
             return value
 

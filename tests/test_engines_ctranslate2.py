@@ -224,7 +224,7 @@ def test_model_families_get_their_language_tokens(tmp_path, name, extra, layout,
     assert [p for run in runs for p in run] == pieces  # nothing lost or doubled at the cuts
     assert sorted(rows) == sorted([*source_head, *run, *source_tail] for run in runs)
     assert len(rows) > 2 and all(len(row) <= limit for row in rows)
-    for run, previous in zip(runs[1:], runs):
+    for run, previous in zip(runs[1:], runs, strict=False):
         if not run[0].startswith("\u2581"):
             # Cut inside a word only when no word started in the second half of the run before.
             assert not any(p.startswith("\u2581") for p in previous[room // 2 + 1:])

@@ -19,10 +19,10 @@ from urllib.parse import quote, urlsplit
 import pytest
 from lxml import etree
 from lxml import html as lxml_html
+from site_data import BASE
 
 from samachar.config import SiteConfig
 from samachar.publish.site import FEED_ITEMS, render_site
-from site_data import BASE
 
 NS = {"atom": "http://www.w3.org/2005/Atom", "dc": "http://purl.org/dc/elements/1.1/",
       "content": "http://purl.org/rss/1.0/modules/content/"}
@@ -133,7 +133,7 @@ def test_atom_entry_details(pages):
     entry = root.find("atom:entry", NS)
     assert entry.findtext("atom:published", namespaces=NS) == "2026-11-28T21:40:00Z"  # the original's
     assert entry.findtext("atom:updated", namespaces=NS) == "2026-11-29T06:15:00Z"  # ours
-    related = [l.get("href") for l in entry.findall("atom:link", NS) if l.get("rel") == "related"]
+    related = [link.get("href") for link in entry.findall("atom:link", NS) if link.get("rel") == "related"]
     assert related == ["https://dailyledger.example/world/moscow-pyongyang-talks"]
     assert [a.text for a in entry.findall("atom:author/atom:name", NS)] == ["Anna Petrova", "James Okafor"]
 

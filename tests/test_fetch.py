@@ -20,7 +20,15 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from samachar.errors import BlockedAddress, FetchError, HTTPStatusError, RobotsDisallowed, RobotsUnavailable, TooLarge, TooManyRedirects
+from samachar.errors import (
+    BlockedAddress,
+    FetchError,
+    HTTPStatusError,
+    RobotsDisallowed,
+    RobotsUnavailable,
+    TooLarge,
+    TooManyRedirects,
+)
 from samachar.fetch import FetchResult, HttpClient, decode_body, parse_retry_after
 from samachar.fetch.guard import blocked_reason
 

@@ -66,9 +66,9 @@ def apertium_or_skip() -> ApertiumEngine:
 def intact_share(articles, translated_blocks, refs) -> tuple[float, list[str]]:
     total = intact = 0
     failures = []
-    for article, blocks, ref in zip(articles, translated_blocks, refs):
+    for article, blocks, ref in zip(articles, translated_blocks, refs, strict=True):
         assert len(blocks) == len(article.blocks)
-        for i, (src, tgt, r) in enumerate(zip(article.blocks, blocks, ref)):
+        for i, (src, tgt, r) in enumerate(zip(article.blocks, blocks, ref, strict=True)):
             total += 1
             defects = block_defects(src, tgt, r, "en", "es")
             if defects:
@@ -85,9 +85,9 @@ def test_every_block_intact(corpus, engine_name, capsys):
     refs = references(corpus, engine, "en", "es")
     baseline, _ = intact_share(corpus, translate_text_nodes(corpus, engine, "en", "es"), refs)
     translated = [translate_article(a, engine, "en", "es") for a in corpus]
-    for article, result in zip(corpus, translated):
+    for article, result in zip(corpus, translated, strict=True):
         assert [b.kind for b in result.blocks] == [b.kind for b in article.blocks]
-        for src, tgt in zip(article.blocks, result.blocks):
+        for src, tgt in zip(article.blocks, result.blocks, strict=True):
             if src.image is not None:  # the same image; only its alt text is translated
                 assert (tgt.image.src, tgt.image.width, tgt.image.height) == \
                     (src.image.src, src.image.width, src.image.height)
@@ -112,7 +112,7 @@ class FaultEngine:
     def translate(self, segments: list[str], source: str, target: str) -> list[str]:
         out = self.inner.translate(segments, source, target)
         result = []
-        for seg, translated in zip(segments, out):
+        for seg, translated in zip(segments, out, strict=True):
             fault = self.faults.get(strip_tags(seg))
             result.append(corrupt(fault, seg, translated) if fault else translated)
         return result
@@ -177,7 +177,7 @@ def test_injected_faults_are_flagged_or_repaired(corpus, capsys):
     for article in corpus:
         result = translate_article(article, engine, "en", "es")
         flagged_sources = {f.source for f in result.flags}
-        for i, (good, got) in enumerate(zip(clean[id(article)].blocks, result.blocks)):
+        for i, (good, got) in enumerate(zip(clean[id(article)].blocks, result.blocks, strict=True)):
             for sentence in split_sentences(html_to_tagged(article.blocks[i].html).text, "en"):
                 plain = strip_tags(sentence)
                 if plain not in plan:

@@ -12,16 +12,16 @@ from __future__ import annotations
 import html
 
 import pytest
-from lxml import html as lxml_html
-
 from loopback import LoopbackSite
+from lxml import html as lxml_html
+from site_data import loopback, xss
+from test_browser import Reader, assert_page_is_inert, browser  # noqa: F401 (browser is a fixture)
+
 from samachar.config import Config, SiteConfig, TranslationConfig
 from samachar.pipeline import Pipeline
 from samachar.service import SiteService
 from samachar.store import Store
 from samachar.translate.engines.apertium import ApertiumEngine
-from site_data import loopback, xss
-from test_browser import Reader, assert_page_is_inert, browser  # noqa: F401 (browser is a fixture)
 
 if not ApertiumEngine().supports("en", "es"):
     pytest.skip("Apertium eng-spa is not installed", allow_module_level=True)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import database_url
+
 from samachar import metrics
 from samachar.model import FeedEntry
 from samachar.sources.identity import entry_identity

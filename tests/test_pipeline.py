@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from conftest import database_url
 from loopback import LoopbackSite
+
 from samachar.config import Config, SiteConfig, TranslationConfig
 from samachar.pipeline import Pipeline
 from samachar.service import SiteService

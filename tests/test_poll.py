@@ -337,3 +337,34 @@ def test_each_entry_of_a_feed_resolves_its_links_against_its_own_page() -> None:
         assert entry.summary == sanitize_html(raw, page)
         assert f'href="https://news.example/{n}/more.html"' in entry.summary
         assert f'src="https://news.example/img/{n}.jpg"' in entry.summary and "onclick" not in entry.summary
+
+
+def test_many_big_feeds_are_parsed_on_a_few_threads_not_one_per_feed(monkeypatch) -> None:
+    """Parsing holds the GIL most of the time: more parse threads than cores only slow the storing thread."""
+    import threading
+
+    import samachar.sources.parse as parse
+    from samachar.sources import poll
+
+    real_parse = parse.parse_feed
+    threads: set[int] = set()
+
+    def watched(body: bytes, url: str):
+        threads.add(threading.get_ident())
+        time.sleep(0.05)  # long enough for the feeds to overlap
+        return real_parse(body, url)
+
+    monkeypatch.setattr(parse, "parse_feed", watched)
+    big = _feed_of_relative_links(400)
+    assert len(big) > poll.PARSE_IN_THREAD_BYTES
+
+    async def scenario() -> list[PollOutcome]:
+        async with LoopbackServer() as server:
+            server.route("/feed/*", feed_handler(big))
+            states = [SourceState(id=i, url=server.url(f"/feed/{i}")) for i in range(12)]
+            async with HttpClient(allow_private=True, per_host=12) as client:
+                return await poll_many(client, states, NOW)
+
+    outcomes = run(scenario())
+    assert [o.status for o in outcomes] == ["ok"] * 12 and all(len(o.feed.entries) == 400 for o in outcomes)
+    assert 1 <= len(threads) <= poll.PARSE_THREADS <= 2

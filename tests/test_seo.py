@@ -7,16 +7,16 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from conftest import database_url
 from lxml import html as lxml_html
+from site_data import BASE
 from sqlalchemy import update
 
-from conftest import database_url
 from samachar.config import SiteConfig
 from samachar.model import Article, Block, FeedEntry, TranslatedArticle
 from samachar.publish.site import render_site
 from samachar.store import Store
 from samachar.store.schema import sources
-from site_data import BASE
 
 ORIGINAL = "https://dailyledger.example/world/moscow-pyongyang-talks"
 OWN = BASE + "articles/moscow-pyongyang-talks/"

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
+from site_data import BASE, samples
 
 from samachar.config import SiteConfig
 from samachar.errors import ConfigError
 from samachar.model import Block, Image
 from samachar.publish import i18n
 from samachar.publish.site import SiteView, build_site, render_site, slugify
-from site_data import BASE, samples
 
 
 def doc(pages: dict[str, bytes], path: str):

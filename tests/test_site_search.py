@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from site_data import samples
 from sqlalchemy import create_engine, text
 
 from samachar.model import Block
 from samachar.publish.search import TABLE, index_articles, match_expression, remove_articles, search_ids
-from site_data import samples
 
 
 @pytest.fixture()

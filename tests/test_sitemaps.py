@@ -10,12 +10,12 @@ from urllib.parse import quote
 
 import pytest
 from lxml import etree
+from site_data import BASE, loopback, samples
 
 from samachar.config import SiteConfig
 from samachar.publish import site as site_module
 from samachar.publish.site import SiteView, render_site
 from samachar.web.app import create_app
-from site_data import BASE, loopback, samples
 
 SM = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS = "http://www.google.com/schemas/sitemap-news/0.9"

@@ -63,6 +63,12 @@ class PostApi:
                 api.posts[post_id] = payload
                 return self._answer(200, {"id": post_id, "url": f"{api.base}/p/{post_id}"})
 
+            def do_GET(self):  # the orphan lookup: GET /posts?key=K
+                api.requests.append(f"GET {self.path}")
+                key = self.path.partition("key=")[2]
+                found = [{"id": i, "url": f"{api.base}/p/{i}"} for i, p in api.posts.items() if p.get("key") == key]
+                return self._answer(200, {"posts": found})
+
             def do_DELETE(self):
                 api.requests.append(f"DELETE {self.path}")
                 api.posts.pop(self.path.removeprefix("/posts/"), None)
@@ -91,8 +97,14 @@ class DeskTarget:
         self.flushed = 0
 
     def publish(self, article, previous):
-        body = json.dumps({"title": article.title, "html": blocks_to_html(article.blocks)}).encode()
-        url = f"{self.url}/{previous.remote_id}" if previous and previous.remote_id else self.url
+        key = f"{article.id}-{article.lang}"
+        body = json.dumps({"title": article.title, "html": blocks_to_html(article.blocks), "key": key}).encode()
+        remote_id = previous.remote_id if previous else None
+        if previous and previous.recovering and not remote_id:  # a create a crash may have cut short
+            with urllib.request.urlopen(f"{self.url}?key={key}", timeout=10) as response:
+                orphans = json.load(response)["posts"]
+            remote_id = orphans[0]["id"] if orphans else None
+        url = f"{self.url}/{remote_id}" if remote_id else self.url
         request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
@@ -215,7 +227,7 @@ def test_a_create_interrupted_by_a_crash_reaches_the_target_as_pending(api, stor
 
     class Recovering(DeskTarget):
         def publish(self, article, previous):
-            seen.append((previous.state, previous.remote_id, previous.intent_at is not None))
+            seen.append((previous.state, previous.remote_id, previous.recovering))
             return super().publish(article, previous)
 
     store.publications.record_intent(1, "hi", "desk")  # what a killed run left behind

@@ -171,7 +171,7 @@ def test_glossary_terms_are_enforced_through_their_isolated_rendering():
 def test_glossary_violation_that_cannot_be_repaired_is_an_error():
     class OtherAlone(WordEngine):
         def translate(self, segments, source, target):
-            return ["Moskva" if s == "Moscow" else t for s, t in zip(segments, super().translate(segments, source, target))]
+            return ["Moskva" if s == "Moscow" else t for s, t in zip(segments, super().translate(segments, source, target), strict=True)]
 
     result = translate_article(
         Article(url="u", title="t", blocks=[Block("paragraph", "The talks in Moscow ended.")]),

@@ -124,6 +124,7 @@ def test_two_writers_storing_the_same_sentences_at_once_both_succeed(tmp_path):
     import threading
 
     from conftest import database_url
+
     from samachar.store import Store
     from samachar.translate.memory import MemoryKey, SqlTranslationMemory
 

@@ -10,13 +10,13 @@ from urllib.parse import quote
 
 import pytest
 from lxml import html as lxml_html
+from site_data import BASE, loopback, samples
 from sqlalchemy import create_engine
 
 from samachar.config import SiteConfig
 from samachar.publish.search import index_articles, search_hits
 from samachar.publish.site import render_site
 from samachar.web.app import create_app
-from site_data import BASE, loopback, samples
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

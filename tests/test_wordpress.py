@@ -221,9 +221,16 @@ def test_held_entries_go_out_as_pending_posts_for_review(wp, store, tmp_path):
     store.entries.set_state(entry_id, "held", reason="QA: numbers differ")
     target = make_target(wp, store, tmp_path, held="pending", status="publish")
     assert target.publish_held and not make_target(wp, store, tmp_path).publish_held
-    publish_to_targets([target], published(store), store)
+    held = store.posts.held_articles("hi", [entry_id], default_policy="full")
+    assert [a.held for a in held] == [True]
+    publish_to_targets([target], held, store)
     [post] = Admin(wp).posts()
     assert post["status"] == "pending"
+    # Approved: published like any other entry; the same post becomes public, none is added.
+    store.entries.set_state(entry_id, "published", reason="approved")
+    publish_to_targets([target], published(store), store)
+    [approved] = Admin(wp).posts()
+    assert approved["id"] == post["id"] and approved["status"] == "publish"
 
 
 def test_a_failing_post_stops_neither_the_others_nor_other_targets(wp, store, tmp_path):
@@ -239,7 +246,7 @@ def test_a_failing_post_stops_neither_the_others_nor_other_targets(wp, store, tm
     ("wrong password", "either the password is wrong"),
     ("header stripped", "the host strips the Authorization header"),
     ("no application passwords", "Application Passwords are off on this site; WordPress offers them over HTTPS"),
-    ("subscriber", "WordPress user 'reader' may not look for an earlier post"),
+    ("subscriber", "WordPress user 'reader' may not create a post"),
     ("rest off", "no WordPress REST API at"),
     ("too large", "too large (HTTP 413)"),
     ("unavailable", "WordPress failed to create a post (503"),

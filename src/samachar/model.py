@@ -234,6 +234,7 @@ class PublishedArticle:
     tag_labels: dict[str, str] = field(default_factory=dict)  # category → its label in the site language
     seo: str | None = None  # the source's search-engine choice (canonical/noindex/index); None: the site's
     source_site_url: str | None = None  # the publisher's home page, from its feed (readers visit this, not the feed)
+    held: bool = False  # held for review: only targets that take drafts (``publish_held``) get it
 
 
 _TAG = re.compile(r"<[^>]+>")

@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from samachar.config import Config
 from samachar import metrics
+from samachar.config import Config
 from samachar.errors import FetchError, one_line
 from samachar.model import EntryState
 from samachar.progress import QUIET, Progress

@@ -9,7 +9,6 @@ someone asks.
 from __future__ import annotations
 
 import logging
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 

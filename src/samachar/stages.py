@@ -629,9 +629,33 @@ def deliver(ctx: StageContext, published: list[EntryRow]) -> None:
     finally:
         if extra:
             leases.release(extra)
+    _deliver_held(ctx, [t for t in targets if getattr(t, "publish_held", False)], lang)
     for name, failures in report.failed.items():
         log.warning("target %s: %d posts not published this run (retried later): %s", name, len(failures),
                     failures[0])
+
+
+def _deliver_held(ctx: StageContext, targets: list[Any], lang: str) -> None:
+    """Held entries go to the targets that take them for review (WordPress ``held = "pending"``).
+
+    Approval later publishes them as any other entry: the article is no longer
+    ``held``, so its revision changes and every target updates its post.
+    """
+    from samachar.publish.targets import publish_to_targets
+
+    if not targets:
+        return
+    held = [e.id for e in ctx.store.entries.in_state(EntryState.HELD)]
+    if not held:
+        return
+    leases = ctx.store.entries.leases
+    claimed = leases.claim(held, ctx.now).claimed
+    try:
+        articles = ctx.store.posts.held_articles(lang, claimed, default_policy=ctx.config.default_policy,
+                                                 excerpt_words=ctx.config.excerpt_words)
+        publish_to_targets(targets, articles, ctx.store, now=ctx.now)
+    finally:
+        leases.release(claimed)
 
 
 # -- the table -----------------------------------------------------------------------------------

@@ -107,7 +107,7 @@ class _Fragment:
         """The fragment up to plain-text ``offset``, with every open tag closed."""
         out: list[str] = []
         stack: list[str] = []
-        for token, (start, end) in zip(self.tokens, self.offsets):
+        for token, (start, end) in zip(self.tokens, self.offsets, strict=True):
             if start >= offset and not token.startswith("</"):
                 break
             if token.startswith("</"):

@@ -187,7 +187,7 @@ def _pair_from_name(name: str) -> tuple[str, str] | None:
 
     known = set(ISO3) | set(ISO3_TO_ISO)
     parts = [p for p in re.split(r"[-_/.]", name.lower()) if p]
-    for a, b in reversed(list(zip(parts, parts[1:]))):
+    for a, b in reversed(list(zip(parts, parts[1:], strict=False))):
         if a in known and b in known:
             return ISO3_TO_ISO.get(a, a), ISO3_TO_ISO.get(b, b)
     return None
@@ -240,7 +240,7 @@ def describe_model(root: Path, *, source: str | None = None, target: str | None 
         # language tags (eng_Latn, hin_Deva…) are source tokens, so they are in the source vocabulary.
         tags = set(read_source_vocabulary(root)) | vocabulary
         languages = sorted({FLORES_TO_ISO[t] for t in tags if t in FLORES_TO_ISO}) or ["en", "hi"]
-        indic = tuple(l for l in languages if l != "en")
+        indic = tuple(code for code in languages if code != "en")
         direction = _indictrans2_direction(root, origin)
         if source and target:
             sources, targets = (source,), (target,)

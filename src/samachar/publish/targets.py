@@ -53,9 +53,10 @@ The protocol:
     create the post, or update it when ``previous`` (the :class:`~samachar.store.publications.Publication`
     of an earlier publish) has a ``remote_id``. ``article`` is a
     :class:`~samachar.model.PublishedArticle` (translated title and blocks as republished under the
-    source's policy, attribution metadata, dates, image, tags). A create that may have happened
-    before a crash arrives with ``previous.state == "pending"`` and no ``remote_id``: look for the
-    orphan (by a unique slug, a marker) before creating another.
+    source's policy, attribution metadata, dates, image, tags). A create that may already have
+    happened — a crash or a timeout after the request was sent — arrives with ``previous.recovering``
+    (and no ``remote_id``): look for the orphan (by a unique slug, a marker) before creating another.
+    A first create arrives with ``recovering`` false and needs no lookup.
 Optional:
 
 ``unpublish(previous)``
@@ -79,7 +80,7 @@ import hashlib
 import inspect
 import json
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -139,7 +140,8 @@ def target_class(kind: str) -> type:
     if kind not in registered:
         names = ", ".join(sorted(registered)) or "none"
         raise ConfigError(f"unknown target kind {kind!r}; installed kinds: {names}")
-    return registered[kind].load()
+    loaded: type = registered[kind].load()
+    return loaded
 
 
 def build_target(spec: dict[str, Any], context: TargetContext) -> PublishTarget:
@@ -153,9 +155,10 @@ def build_target(spec: dict[str, Any], context: TargetContext) -> PublishTarget:
     if accepts_context:
         options["context"] = context
     try:
-        return cls(**options)
+        target: PublishTarget = cls(**options)
     except TypeError as exc:
         raise ConfigError(f"target {spec.get('name')!r} ({spec['kind']}): {exc}") from None
+    return target
 
 
 def load_targets(store: Store, config: Config) -> list[PublishTarget]:
@@ -209,7 +212,9 @@ def publish_to_targets(targets: list[PublishTarget], articles: list[PublishedArt
             if previous and not previous.due(now):
                 continue
             if previous is None or previous.remote_id is None:
-                previous = publications.record_intent(article.id, article.lang, target.name, now)
+                recovering = previous is not None and previous.intent_at is not None
+                previous = replace(publications.record_intent(article.id, article.lang, target.name, now),
+                                   recovering=recovering)
             try:
                 remote = target.publish(article, previous)
             except SamacharError as exc:

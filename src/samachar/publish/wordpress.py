@@ -22,8 +22,8 @@ Never twice:
   refuses (core WordPress takes no SVG) is remembered for a day and the post goes out
   without it. Terms are looked up by name, created when missing, and cached.
 
-The one cost of this: an orphan lookup (a GET) before each create, because a fresh intent
-and one a killed run left behind look alike in the publish record.
+The lookup is made only when the runner says the create may already have happened
+(``previous.recovering``: an intent from an earlier attempt), so a first create costs no GET.
 
 Slugs are ASCII: WordPress would percent-encode a Devanagari title and cut it at about its
 first three words. They come from the original title's words (:func:`samachar.store.posts.slugify`:
@@ -455,7 +455,8 @@ class WordPressTarget:
                 log.info("target=%s post %s is gone; creating it again", self.name, previous.remote_id)
                 post = None
         if post is None:
-            orphan = self.find_post(article, payload["slug"])
+            # Only a create that may already have happened (a kill, a lost answer) is looked for first.
+            orphan = self.find_post(article, payload["slug"]) if previous is not None and previous.recovering else None
             if orphan is not None:
                 log.info("target=%s entry_id=%s: found post %s made by an interrupted run", self.name, article.id,
                          orphan)
@@ -503,10 +504,8 @@ class WordPressTarget:
         return payload
 
     def _status(self, article: PublishedArticle) -> str:
-        if self.publish_held and self.store is not None:
-            entry = self.store.entries.get(article.id)
-            if entry is not None and str(entry.state) == "held":
-                return "pending"  # for an editor to review in WordPress
+        if self.publish_held and article.held:
+            return "pending"  # for an editor to review in WordPress; approval publishes it
         return self.status
 
     def category_for(self, article: PublishedArticle) -> str | None:

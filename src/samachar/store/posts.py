@@ -63,14 +63,8 @@ class PostRepository:
     def published_articles(self, lang: str, *, default_policy: str = "excerpt", excerpt_words: int = 60,
                            limit: int | None = None, entry_ids: list[int] | None = None) -> list[PublishedArticle]:
         """Everything published in ``lang``, newest first, cut to each source's republish policy."""
-        from samachar.extract.policy import apply_policy
-
         query = (
-            select(posts.c.entry_id, posts.c.slug, posts.c.published_at, entries.c.categories,
-                   entries.c.title.label("entry_title"), entries.c.author, entries.c.source_id,
-                   sources.c.name, sources.c.feed_title, sources.c.url.label("source_url"), sources.c.site_url, sources.c.policy,
-                   sources.c.seo,
-                   articles.c.data.label("article"), translations.c.data.label("translation"))
+            select(posts.c.entry_id, posts.c.slug, posts.c.published_at, *self._columns())
             .select_from(posts.join(entries, entries.c.id == posts.c.entry_id)
                          .join(articles, articles.c.entry_id == posts.c.entry_id)
                          .join(translations, (translations.c.entry_id == posts.c.entry_id)
@@ -81,6 +75,35 @@ class PostRepository:
         )
         if entry_ids is not None:
             query = query.where(posts.c.entry_id.in_(entry_ids))
+        return self._articles(query, lang, default_policy, excerpt_words, limit)
+
+    def held_articles(self, lang: str, entry_ids: list[int], *, default_policy: str = "excerpt",
+                      excerpt_words: int = 60) -> list[PublishedArticle]:
+        """Entries held for review, as they would be published (for targets that take them as drafts)."""
+        from sqlalchemy import literal
+
+        query = (
+            select(entries.c.id.label("entry_id"), literal(None).label("slug"),
+                   translations.c.created_at.label("published_at"), *self._columns())
+            .select_from(entries.join(articles, articles.c.entry_id == entries.c.id)
+                         .join(translations, (translations.c.entry_id == entries.c.id) & (translations.c.lang == lang))
+                         .outerjoin(sources, sources.c.id == entries.c.source_id))
+            .where(entries.c.state == "held").where(entries.c.deleted_at.is_(None))
+            .where(entries.c.id.in_(entry_ids)).order_by(entries.c.id)
+        )
+        return self._articles(query, lang, default_policy, excerpt_words, None, held=True)
+
+    @staticmethod
+    def _columns() -> tuple:
+        return (entries.c.categories, entries.c.title.label("entry_title"), entries.c.author, entries.c.source_id,
+                sources.c.name, sources.c.feed_title, sources.c.url.label("source_url"), sources.c.site_url,
+                sources.c.policy, sources.c.seo, articles.c.data.label("article"),
+                translations.c.data.label("translation"))
+
+    def _articles(self, query, lang: str, default_policy: str, excerpt_words: int, limit: int | None,
+                  *, held: bool = False) -> list[PublishedArticle]:
+        from samachar.extract.policy import apply_policy
+
         if limit:
             query = query.limit(limit)
         with self.engine.connect() as conn:
@@ -92,7 +115,8 @@ class PostRepository:
             policy = row.policy or default_policy
             source_name = row.name or row.feed_title or article.publisher or ""
             result.append(PublishedArticle(
-                id=row.entry_id, slug=row.slug, lang=lang, title=translated.title,
+                id=row.entry_id, slug=row.slug or slugify(article.title or row.entry_title, row.entry_id), lang=lang,
+                title=translated.title,
                 blocks=apply_policy(translated.blocks, policy, excerpt_words),
                 summary=translated.summary, published_at=row.published_at, policy=policy,
                 original_title=article.title or row.entry_title, original_url=article.original_url,
@@ -102,7 +126,7 @@ class PostRepository:
                 original_published=article.published, image=translated.image or article.image,
                 categories=list(row.categories or article.tags or []), source_lang=translated.source_lang,
                 seo=row.seo,
-                tag_labels=_tag_labels(article.tags, translated.tags),
+                tag_labels=_tag_labels(article.tags, translated.tags), held=held,
             ))
         return result
 
@@ -111,4 +135,4 @@ def _tag_labels(tags: list[str], labels: list[str]) -> dict[str, str]:
     """Each tag's label in the site language; a row translated before tags were has none (the tag shows as is)."""
     if len(labels) != len(tags):
         return {}
-    return {tag: label for tag, label in zip(tags, labels) if label and label != tag}
+    return {tag: label for tag, label in zip(tags, labels, strict=True) if label and label != tag}

@@ -41,6 +41,9 @@ class Publication:
     intent_at: datetime | None = None
     published_at: datetime | None = None
     updated_at: datetime | None = None
+    # Not stored: set by the runner when a create may already have happened (an intent from an earlier
+    # attempt that never learnt its remote id: a kill, a timeout whose request did succeed).
+    recovering: bool = False
 
     def due(self, now: datetime) -> bool:
         """A failed publication is retried once its backoff has passed."""
@@ -150,4 +153,4 @@ class PublicationRepository:
 
 def _publication(row) -> Publication:
     data = dict(row._mapping)
-    return Publication(**{k: data[k] for k in Publication.__dataclass_fields__})
+    return Publication(**{k: data[k] for k in Publication.__dataclass_fields__ if k in data})

@@ -12,12 +12,12 @@ from datetime import timezone
 from sqlalchemy import (
     JSON,
     Boolean,
-    LargeBinary,
     Column,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,

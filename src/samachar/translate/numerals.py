@@ -132,7 +132,7 @@ def roman_value(token: str) -> int | None:
     if upper == "I" or not _ROMAN.fullmatch(upper):
         return None
     total = 0
-    for ch, nxt in zip(upper, upper[1:] + " "):
+    for ch, nxt in zip(upper, upper[1:] + " ", strict=True):
         value = _ROMAN_VALUES[ch]
         total += -value if nxt != " " and _ROMAN_VALUES[nxt] > value else value
     return total

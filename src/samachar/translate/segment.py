@@ -65,7 +65,7 @@ STARTERS = {
         "the", "a", "an", "he", "she", "it", "they", "we", "i", "you", "this", "that", "these",
         "those", "but", "and", "in", "on", "at", "for", "his", "her", "their", "our", "its",
         "there", "if", "when", "while", "after", "before", "as", "officials", "police", "some",
-        "many", "both", "meanwhile", "however", "earlier", "later", "last", "on", "also",
+        "many", "both", "meanwhile", "however", "earlier", "later", "last", "also",
     },
     "es": {
         "el", "la", "los", "las", "un", "una", "pero", "y", "en", "este", "esta", "estos",
@@ -77,7 +77,7 @@ STARTERS = {
 # Devanagari renderings of Latin letters, used as initials in Hindi names.
 HINDI_INITIALS = {
     "ए", "बी", "सी", "डी", "ई", "एफ", "जी", "एच", "आई", "जे", "के", "एल", "एम", "एन", "ओ",
-    "पी", "क्यू", "आर", "एस", "टी", "यू", "वी", "डब्ल्यू", "एक्स", "वाई", "जेड", "जेड",
+    "पी", "क्यू", "आर", "एस", "टी", "यू", "वी", "डब्ल्यू", "एक्स", "वाई", "जेड",
 }
 
 _WORD_BEFORE = re.compile(r"([^\s\"“”‘’'«»(\[]*)$")
