@@ -3,22 +3,24 @@
 Serves the 150 feeds of ../shared/corpus/feeds/ (gunzipped in memory) from a
 loopback server in a child process (127.0.0.1, a free port, ETag and
 Last-Modified with 304 answers), and times the real CLI: ``samachar poll
---all`` in a subprocess on a fresh home, every source imported from OPML.
-Prints, all measured in this one run:
+--all`` in a subprocess on a fresh home, every source imported from OPML
+first (not timed). Prints, all measured in this one run, wall clock and CPU:
 
 1. first poll (the CLI process: start-up, fetch, parse, sanitize, store) vs
    the baseline, a sequential loop of ``urllib`` fetch + ``feedparser.parse``
    over the same URLs in this process (bar: at least 5x, goal 10x);
 2. second poll of the same home, every feed answering 304, vs the first
-   (bar: at least 20x);
+   (bar: at least 20x), and the start-up floor every poll pays (importing
+   the modules ``samachar poll`` needs, in a fresh interpreter);
 3. a generated 10,000-item feed polled and stored through the CLI (bar: under
-   2 s), and, apart, the in-process storage time of the same items
-   (``EntryRepository.add_many`` alone, no start-up, fetch or parse).
+   2 s), and, apart, the in-process storage time of the same items and of the
+   corpus (``EntryRepository.add_many`` alone: no start-up, fetch or parse).
 
 ``--memory N`` also polls the corpus served under N URLs through the CLI and
-prints the command's peak RSS (the old in-process target: under 300 MB for
-1,000 feeds). ``--profile FILE`` writes a cProfile of the first poll's CLI
-process. Without the corpus the script says so and exits 0.
+prints the command's peak RSS (target: under 300 MB for 1,000). ``--profile
+FILE`` writes a cProfile of the first poll's CLI process (main thread only;
+use py-spy for the parse and storage threads). Without the corpus the script
+says so and exits 0.
 
 Run: .venv/bin/python bench/bench_poll.py [--memory 1000] [--profile poll.prof]
 """

@@ -126,7 +126,7 @@ def test_every_hostile_source_is_a_recorded_error_and_the_good_one_is_not_delaye
     good, gone, *bad = outcomes
     assert good.status == "ok" and len(good.feed.entries) == 3
     assert gone.status == "gone" and "410" in gone.error
-    for outcome, (path, words) in zip(bad, HOSTILE.items()):
+    for outcome, (path, words) in zip(bad, HOSTILE.items(), strict=True):
         assert outcome.status == "error", path
         assert words.lower() in outcome.error.lower(), (path, outcome.error)
         assert "\n" not in outcome.error

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from conftest import database_url
 from sqlalchemy import inspect
 
-from conftest import database_url
 from samachar.model import Article, Block, FeedEntry, TranslatedArticle
 from samachar.store import Store
 from samachar.store.migrations import MIGRATIONS

@@ -165,8 +165,7 @@ class _StageRun:
                 await stage.function(ctx.client, [s.state() for s in due], ctx.now, on_outcome=store)
         finally:
             writer.shutdown(wait=True)
-            for source in due:
-                ctx.store.sources.release(source.id)
+            ctx.store.sources.leases.release([s.id for s in due])  # one statement for the whole poll
 
     # -- entries ---------------------------------------------------------------------------------
 

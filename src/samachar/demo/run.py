@@ -61,7 +61,7 @@ def install_hindi(models_dir: Path, *, deadline: float = INDEX_DEADLINE, show_pr
 
     def ask() -> None:
         try:
-            answer["index"] = fetch_index(timeout=deadline)
+            answer["index"] = fetch_index(timeout=deadline + 30)  # the deadline below decides, not the socket
         except SamacharError as exc:
             answer["error"] = str(exc)
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime
+from functools import cached_property
 from typing import NamedTuple
 
 from sqlalchemy import Connection, Engine, Text, and_, exists, literal, or_, select, update
 
 from samachar.model import EntryState, FeedEntry
+from samachar.store.leases import LeaseTable
 from samachar.store.schema import (
     articles,
     entries,
@@ -28,7 +29,6 @@ from samachar.store.schema import (
     sources,
     translations,
 )
-from samachar.store.leases import LeaseTable
 from samachar.store.sources import MAX_ID, utcnow
 
 RELEASED = "released by an editor: the source's filters no longer apply to it"
