@@ -128,20 +128,9 @@ def available_targets() -> dict[str, Any]:
 
 def target_class(kind: str) -> type:
     """The class behind a registered kind, or ``package.module:Class`` (as engines are named)."""
-    if ":" in kind:
-        import importlib
+    from samachar.plugins import load_class
 
-        module_name, _, attr = kind.partition(":")
-        try:
-            return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
-        except (ImportError, AttributeError) as exc:
-            raise ConfigError(f"cannot load target {kind!r}: {exc}") from None
-    registered = available_targets()
-    if kind not in registered:
-        names = ", ".join(sorted(registered)) or "none"
-        raise ConfigError(f"unknown target kind {kind!r}; installed kinds: {names}")
-    loaded: type = registered[kind].load()
-    return loaded
+    return load_class(kind, ENTRY_POINT_GROUP, "target kind")
 
 
 def build_target(spec: dict[str, Any], context: TargetContext) -> PublishTarget:

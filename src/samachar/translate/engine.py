@@ -61,14 +61,13 @@ built-ins are registered there too), or loaded from ``package.module:Class``.
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Protocol, runtime_checkable
 
-from samachar.errors import ConfigError, TranslationError
+from samachar.errors import TranslationError
 
 ENTRY_POINT_GROUP = "samachar.engines"
 
@@ -95,18 +94,9 @@ def available_engines() -> dict[str, EntryPoint]:
 
 def load_engine(spec: str, **options: Any) -> Engine:
     """Instantiate an engine by registered name or ``package.module:Class``."""
-    if ":" in spec:
-        module_name, _, attr = spec.partition(":")
-        try:
-            cls = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError) as exc:
-            raise ConfigError(f"cannot load engine {spec!r}: {exc}") from exc
-    else:
-        registered = available_engines()
-        if spec not in registered:
-            names = ", ".join(sorted(registered)) or "none"
-            raise ConfigError(f"unknown engine {spec!r}; installed engines: {names}")
-        cls = registered[spec].load()
+    from samachar.plugins import load_class
+
+    cls = load_class(spec, ENTRY_POINT_GROUP, "engine")
     engine: Engine = cls(**options) if options else cls()
     return engine
 

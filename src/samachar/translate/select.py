@@ -10,30 +10,22 @@ fallback chain (``FallbackEngine``) in the order given.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from pathlib import Path
 from typing import Any
 
 from samachar.errors import ConfigError, PairNotInstalled, RuntimeMissing
-from samachar.translate.engine import Engine, available_engines, engine_supports
+from samachar.translate.engine import Engine, engine_supports
 
 AUTO_ORDER = ("ctranslate2", "apertium")
 
 
 def engine_class(spec: str) -> type:
     """The class behind a registered engine name or ``package.module:Class``."""
-    if ":" in spec:
-        module_name, _, attr = spec.partition(":")
-        try:
-            return getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError) as exc:
-            raise ConfigError(f"cannot load engine {spec!r}: {exc}") from exc
-    registered = available_engines()
-    if spec not in registered:
-        names = ", ".join(sorted(registered)) or "none"
-        raise ConfigError(f"unknown engine {spec!r}; installed engines: {names}")
-    return registered[spec].load()
+    from samachar.plugins import load_class
+    from samachar.translate.engine import ENTRY_POINT_GROUP
+
+    return load_class(spec, ENTRY_POINT_GROUP, "engine")
 
 
 def build_engine(spec: str, *, models_dir: Path | None = None, options: dict[str, Any] | None = None) -> Engine:
