@@ -17,11 +17,11 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lxml import etree
-
 from samachar.errors import NotAnImage
 
 if TYPE_CHECKING:
+    from lxml import etree
+
     from samachar.fetch.client import HttpClient
     from samachar.model import Article
 
@@ -75,6 +75,8 @@ def read_image(data: bytes) -> ImageFile:
     """The image in ``data``, or :class:`NotAnImage` saying what the bytes are not."""
     content_type = sniff_image(data)
     if content_type == "image/svg+xml":
+        from lxml import etree  # lazily: the store imports this module on every command
+
         data = sanitize_svg(data)
         width, height = _svg_size(etree.fromstring(data))
     else:
@@ -225,6 +227,8 @@ def sanitize_svg(data: bytes) -> bytes:
     """
     if re.search(rb"<!ENTITY", data[:65536], re.IGNORECASE):
         raise NotAnImage("SVG declares XML entities; not kept")
+    from lxml import etree
+
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
                              remove_comments=True, remove_pis=True)
     try:

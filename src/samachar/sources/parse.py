@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from samachar.errors import FeedError
-from samachar.extract.sanitize import sanitize_text
+from samachar.extract.sanitize import join_url, sanitize_text
 from samachar.model import FeedEntry, ParsedFeed
 from samachar.sources.dates import parse_date
 from samachar.sources.jsonfeed import looks_like_json, parse_json_feed
@@ -118,28 +118,19 @@ class _FeedSanitizer:
     """:mod:`samachar.extract.sanitize` for the many entries of one feed, at a fraction of the cost.
 
     ``html`` is :func:`sanitize_html` with one nh3 cleaner for the whole feed: building it
-    (allow-lists, callback) cost as much as cleaning a typical entry, and only the base that
-    relative links resolve against changes from entry to entry. ``text`` is
-    :func:`sanitize_text` remembered for the feed: authors and categories repeat.
+    (allow-lists) cost as much as cleaning a typical entry, and only the base that relative
+    links resolve against changes from entry to entry. ``text`` is :func:`sanitize_text`
+    remembered for the feed: authors and categories repeat.
     """
 
     def __init__(self) -> None:
-        import nh3
+        from samachar.extract.sanitize import Sanitizer
 
-        from samachar.extract.sanitize import _absolutize, _options
-
-        self._absolutize = _absolutize
-        self._resolve = _absolutize(None)
-        options = _options(None, False)
-        options["attribute_filter"] = lambda element, attribute, value: self._resolve(element, attribute, value)
-        self._cleaner = nh3.Cleaner(**options)
+        self._sanitize = Sanitizer()
         self._texts: dict[str, str] = {}
 
     def html(self, fragment: str, base_url: str | None) -> str:
-        if not fragment:
-            return ""
-        self._resolve = self._absolutize(base_url)
-        return self._cleaner.clean(fragment).strip()
+        return self._sanitize(fragment, base_url)
 
     def text(self, value: str) -> str:
         cleaned = self._texts.get(value)
@@ -150,7 +141,7 @@ class _FeedSanitizer:
 
 def _entry(raw: dict[str, Any], base: str, fmt: str | None, sanitize: _FeedSanitizer) -> FeedEntry:
     raw_link = _str(raw.get("link"))
-    url = urljoin(base, raw_link) if raw_link else None
+    url = join_url(base, raw_link) if raw_link else None
     guid = _str(raw.get("id")) or None
     if guid and guid == raw_link:
         guid = None  # the parser filled the id from the link; the link is the identity
