@@ -52,3 +52,22 @@ def pages(articles):
     from samachar.publish.site import render_site
 
     return render_site(articles, SiteConfig(base_url=BASE, per_page=3))
+
+
+@pytest.fixture(autouse=True)
+def _close_stores(monkeypatch):
+    """Closes every Store a test opened: a helper's Pipeline or an in-process command leaves its own open, and on
+    PostgreSQL an open pool is a live connection, reported (ResourceWarning) whenever it is collected."""
+    from samachar.store import Store
+
+    opened = []
+    open_store = Store.__init__
+
+    def tracked(self, *args, **kwargs):
+        open_store(self, *args, **kwargs)
+        opened.append(self)
+
+    monkeypatch.setattr(Store, "__init__", tracked)
+    yield
+    for store in opened:
+        store.close()

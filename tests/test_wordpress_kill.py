@@ -59,10 +59,11 @@ def test_kill_9_at_several_moments_of_a_push_leaves_one_post_per_entry(wp, tmp_p
     for key in moments:
         wp.control(delay={key: 60})
         answered = len(wp.answers())
-        push = subprocess.Popen(run, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        wait_for_answer(wp, key, answered, push)
-        push.kill()  # SIGKILL: no cleanup, no record of the answer
-        push.wait()
+        with subprocess.Popen(run, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as push:
+            try:
+                wait_for_answer(wp, key, answered, push)
+            finally:
+                push.kill()  # SIGKILL: no cleanup, no record of the answer (leaving the block closes its pipes)
         wp.control()
     done = subprocess.run(run, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr

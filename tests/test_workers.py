@@ -45,8 +45,9 @@ def _empty(url: str) -> None:
 
 
 def _worker(home: Path, env: dict[str, str], log: Path, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "samachar", "-v", "worker", "--concurrency", "2", *extra],
-                            env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"), cwd=home)
+    with log.open("w") as stderr:  # the worker writes to its own copy; ours is closed at once
+        return subprocess.Popen([sys.executable, "-m", "samachar", "-v", "worker", "--concurrency", "2", *extra],
+                                env=env, stdout=subprocess.DEVNULL, stderr=stderr, cwd=home)
 
 
 def _wait_for(predicate, timeout: float, what: str):
