@@ -56,22 +56,21 @@ def _bytes(root: etree._Element) -> bytes:
 
 
 def sitemap_xml(urls: list[SitemapUrl], note: str | None = None) -> bytes:
-    root = _root("urlset", {None: SITEMAP_NS}, note)
-    for url in urls:
-        node = _sub(root, f"{{{SITEMAP_NS}}}url")
-        _sub(node, f"{{{SITEMAP_NS}}}loc", url.loc)
-        if url.lastmod:
-            _sub(node, f"{{{SITEMAP_NS}}}lastmod", rfc3339(url.lastmod))
-    return _bytes(root)
+    return _locations("urlset", "url", urls, note)
 
 
 def sitemap_index(parts: list[SitemapUrl], note: str | None = None) -> bytes:
-    root = _root("sitemapindex", {None: SITEMAP_NS}, note)
-    for part in parts:
-        node = _sub(root, f"{{{SITEMAP_NS}}}sitemap")
-        _sub(node, f"{{{SITEMAP_NS}}}loc", part.loc)
-        if part.lastmod:
-            _sub(node, f"{{{SITEMAP_NS}}}lastmod", rfc3339(part.lastmod))
+    return _locations("sitemapindex", "sitemap", parts, note)
+
+
+def _locations(root_tag: str, item_tag: str, items: list[SitemapUrl], note: str | None) -> bytes:
+    """A sitemap or a sitemap index: the same ``loc``/``lastmod`` items under different tags."""
+    root = _root(root_tag, {None: SITEMAP_NS}, note)
+    for item in items:
+        node = _sub(root, f"{{{SITEMAP_NS}}}{item_tag}")
+        _sub(node, f"{{{SITEMAP_NS}}}loc", item.loc)
+        if item.lastmod:
+            _sub(node, f"{{{SITEMAP_NS}}}lastmod", rfc3339(item.lastmod))
     return _bytes(root)
 
 
