@@ -73,6 +73,22 @@ def _v6_target_media(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=[schema.target_media])
 
 
+def _v7_editorial_desk(conn: Connection) -> None:
+    """Users, sessions, API tokens and login attempts for /admin/; engine usage and runs for the dashboard;
+    pausing a source, per-source targets, approving for a chosen time."""
+    for table, column, sql_type in (("sources", "paused", "BOOLEAN NOT NULL DEFAULT FALSE"),
+                                    ("sources", "targets", "JSON"),
+                                    ("entries", "publish_after", _timestamp(conn))):
+        if inspect(conn).has_table(table) and not _has_column(conn, table, column):
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
+    schema.metadata.create_all(conn, tables=[schema.users, schema.sessions, schema.api_tokens,
+                                             schema.login_attempts, schema.engine_usage, schema.runs])
+
+
+def _v8_stories(conn: Connection) -> None:
+    """Stories: entries that report one event share a story (samachar.stories)."""
+
+
 def _timestamp(conn: Connection) -> str:
     return "TIMESTAMP" if conn.dialect.name == "postgresql" else "DATETIME"
 
@@ -88,6 +104,8 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v4_stages_targets_workers,
     _v5_search_index,
     _v6_target_media,
+    _v7_editorial_desk,
+    _v8_stories,
 ]
 
 

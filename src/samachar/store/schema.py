@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -264,3 +265,89 @@ target_media = Table(  # v6: each image uploaded once per publish target (samach
     Column("uploaded_at", UTCDateTime(), nullable=False),
     UniqueConstraint("target", "image", name="uq_target_media_target_image"),
 )
+
+# -- v7: the editorial desk (samachar.web.admin, samachar.desk) ----------------------------------------
+
+users = Table(  # people who sign in to /admin/: editors review, admins also run sources, targets and users
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),  # editor / admin
+    Column("password_hash", Text, nullable=False),  # argon2id, with its parameters and salt
+    Column("language", String(16)),  # the desk's language for this user; NULL: Accept-Language
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("password_changed_at", UTCDateTime(), nullable=False),
+)
+
+sessions = Table(  # server-side sessions: the cookie holds a random id, the database only its hash
+    "sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),  # sha256 of the session id
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_seen_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("address", String(64)),  # the client's address at login
+    Index("ix_sessions_user", "user_id"),
+)
+
+api_tokens = Table(  # bearer tokens for /api/v1/: shown once at creation, kept as a hash, revocable
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100)),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the token
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_used_at", UTCDateTime()),
+    Column("revoked_at", UTCDateTime()),
+)
+
+login_attempts = Table(  # failed sign-ins, counted per account and per address to limit guessing
+    "login_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("username", String(100), nullable=False),
+    Column("address", String(64), nullable=False),
+    Index("ix_login_attempts_username_at", "username", "at"),
+    Index("ix_login_attempts_address_at", "address", "at"),
+)
+
+engine_usage = Table(  # what the engines did per day, for the dashboard (written by the translate stage)
+    "engine_usage",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("day", String(10), nullable=False),  # YYYY-MM-DD, UTC
+    Column("engine", String(100), nullable=False),
+    Column("source_lang", String(16), nullable=False),
+    Column("target_lang", String(16), nullable=False),
+    Column("documents", Integer, nullable=False, default=0),
+    Column("segments", Integer, nullable=False, default=0),
+    Column("characters", Integer, nullable=False, default=0),
+    Column("tokens", Integer),  # where the engine reports them; NULL: it does not
+    Column("seconds", Float, nullable=False, default=0.0),
+    UniqueConstraint("day", "engine", "source_lang", "target_lang", name="uq_engine_usage_day_engine_pair"),
+)
+
+runs = Table(  # each run of the stages (samachar run, poll, a worker's round), for "the last run and the next"
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),  # run / poll / worker
+    Column("owner", String(200)),  # host:pid of the process
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
+    Column("counts", JSON),  # entries moved per stage, errors
+    Index("ix_runs_started", "started_at"),
+)
+
+# v7 columns on existing tables: sources.paused (no polling while set), sources.targets (JSON: per-source
+# publish targets and their category, {"wp": {"category": "Politics"}}; NULL: every target, no category),
+# entries.publish_after (approved for a chosen time: published on the first run after it).
+sources.append_column(Column("paused", Boolean, nullable=False, default=False, server_default="0"))
+sources.append_column(Column("targets", JSON))
+entries.append_column(Column("publish_after", UTCDateTime()))
+
+# -- v8: stories (samachar.stories) -------------------------------------------------------------------

@@ -43,6 +43,8 @@ class SourceRow:
     entries: int = 0
     seo: str | None = None  # canonical / noindex / index; None: the site default
     filters: dict | None = None  # include/exclude rules after extraction (see samachar.filters)
+    paused: bool = False  # v7: not polled while set (the desk's pause/resume)
+    targets: dict | None = None  # v7: {target name: {"category": …}}; None: every target, no category
 
     @property
     def display_name(self) -> str:
