@@ -152,8 +152,10 @@ def test_openai_retries_429_and_maps_the_article_back(monkeypatch, caplog):
     with chat_server(answer) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.url + "/v1")
         engine = OpenAIEngine()
+        assert engine.tokens_used is None  # nothing reported yet: the desk shows no token figure
         out = engine.translate(SEGMENTS, "en", "hi", glossary={"Moscow": "मॉस्को", "Tokyo": "टोक्यो"})
     assert out == [fake_translation(s) for s in SEGMENTS]
+    assert engine.tokens_used == 2, "the answered call's usage.total_tokens is counted, the 429 is not"
     assert "<g1>" in out[0] and "<x3/>" in out[1]
     assert len(server.requests) == 2
     assert server.requests[1]["at"] - server.requests[0]["at"] >= 0.95, "Retry-After: 1 was honoured"

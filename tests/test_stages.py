@@ -36,7 +36,7 @@ from samachar.pipeline import Pipeline
 from samachar.stages import STAGES, ErrorClass, Mode, NoLink, Treatment, classify
 from samachar.store import Store
 
-RESTING = {EntryState.FILTERED, EntryState.PUBLISHED, EntryState.FAILED, EntryState.HELD}
+RESTING = {EntryState.FILTERED, EntryState.PUBLISHED, EntryState.FAILED, EntryState.HELD, EntryState.MERGED}
 
 PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
 <body><main><article><h1>{title}</h1>
@@ -235,14 +235,14 @@ def test_polled_entries_are_stored_off_the_event_loop(tmp_path, monkeypatch):
         stored_in: list[tuple[str, bool]] = []
         add_many = pipeline.store.entries.add_many
 
-        def spy(source_id, items):
+        def spy(source_id, items, **kwargs):
             try:
                 asyncio.get_running_loop()
                 on_loop = True
             except RuntimeError:
                 on_loop = False
             stored_in.append((threading.current_thread().name, on_loop))
-            return add_many(source_id, items)
+            return add_many(source_id, items, **kwargs)
 
         monkeypatch.setattr(pipeline.store.entries, "add_many", spy)
         assert pipeline.poll().new_entries == 2

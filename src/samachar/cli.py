@@ -102,55 +102,21 @@ def _base_url(given: str | None) -> str:
 
 # -- sources --------------------------------------------------------------------------------------
 
-def _check_http_url(url: str) -> None:
-    problem = http_url_problem(url)
-    if problem:
-        raise SamacharError(f"{url!r} is not a usable http(s) URL: {problem}; give the feed's or the site's address")
-
-
 def _source_changes(args) -> dict:
     """The fields ``source add`` was asked to set."""
     given = {"name": args.name, "policy": args.policy, "language": args.language,
-             "interval_minutes": args.interval, "seo": args.seo}
+             "interval_minutes": args.interval, "seo": args.seo, "stories_mode": args.stories}
     return {k: v for k, v in given.items() if v is not None}
 
 
-def _already_followed(store, url: str, args) -> bool:
-    """Say so when ``url`` is a followed feed, applying any fields given; False when it is new."""
-    existing = store.sources.find(url)
-    if existing is None:
-        return False
-    changes = _source_changes(args)
-    if changes:
-        store.sources.add(existing.url, **changes)
-    updated = f"; updated its {', '.join(k.split('_')[0] for k in changes)}" if changes else ""
-    print(f"already followed as source {existing.id} ({existing.display_name}){updated}")
-    return True
-
-
 def cmd_source_add(args, config: Config) -> int:
-    from samachar.fetch import HttpClient
-    from samachar.sources.discover import resolve_feed_url
+    from samachar.sources.manage import DiscoveryFailed, add_source
 
-    url = args.url
-    _check_http_url(url)
-    store = _store(config)
-    if _already_followed(store, url, args):
-        return 0
-    if not args.no_discover:
-        async def resolve():
-            async with HttpClient(allow_private=config.allow_private_networks,
-                                  user_agent=config.fetch.user_agent) as client:
-                return await resolve_feed_url(client, url)
-        try:
-            url = asyncio.run(resolve())
-        except SamacharError as exc:
-            raise SamacharError(f"cannot add {args.url}: {exc} (use --no-discover to add it as it is)") from exc
-        if url != args.url and _already_followed(store, url, args):
-            return 0
-    source = store.sources.add(url, **_source_changes(args))
-    note = f" (discovered from {args.url})" if url != args.url else ""
-    print(f"source {source.id}: {source.url}{note}")
+    try:
+        added = add_source(_store(config), config, args.url, discover=not args.no_discover, **_source_changes(args))
+    except DiscoveryFailed as exc:
+        raise SamacharError(f"{exc} (use --no-discover to add it as it is)") from exc
+    print(added.message())
     return 0
 
 
@@ -177,19 +143,15 @@ def cmd_source_list(args, config: Config) -> int:
 
 
 def _known_source(store, wanted: str):
-    """The source named by its id or its feed URL; else a one-line error."""
-    wanted = wanted.strip()
-    source = store.sources.get(int(wanted)) if wanted.isascii() and wanted.isdigit() else store.sources.find(wanted)
-    if source is None:
-        raise SamacharError(f"no source {wanted}; see 'samachar source list'")
-    return source
+    from samachar.sources.manage import find_source
+
+    return find_source(store, wanted)
 
 
 def cmd_source_remove(args, config: Config) -> int:
-    store = _store(config)
-    source = _known_source(store, args.source)
-    if not store.sources.remove(source.id):
-        raise SamacharError(f"no source {args.source.strip()}; see 'samachar source list'")
+    from samachar.sources.manage import remove_source
+
+    source = remove_source(_store(config), args.source)
     print(f"removed source {source.id} ({source.display_name}); its entries are kept")
     return 0
 
@@ -227,23 +189,20 @@ def _stored_rules(source):
 
 
 def cmd_source_import_opml(args, config: Config) -> int:
-    from samachar.sources.opml import parse_opml
+    from samachar.sources.manage import import_opml
 
     path = Path(args.file)
     if not path.is_file():
         raise SamacharError(f"{args.file}: no such file")
-    items = parse_opml(path.read_bytes())
-    store = _store(config)
-    for url, title in items:
-        store.sources.add(url, name=title)
-    print(f"imported {len(items)} sources from {args.file}")
+    count = import_opml(_store(config), path.read_bytes())
+    print(f"imported {count} sources from {args.file}")
     return 0
 
 
 def cmd_source_export_opml(args, config: Config) -> int:
-    from samachar.sources.opml import write_opml
+    from samachar.sources.manage import export_opml
 
-    sys.stdout.write(write_opml([(s.url, s.display_name) for s in _store(config).sources.list()]))
+    sys.stdout.write(export_opml(_store(config)))
     return 0
 
 
@@ -262,13 +221,17 @@ def cmd_poll(args, config: Config) -> int:
 
 
 def cmd_entry_list(args, config: Config) -> int:
+    from samachar.stories.cli import stories_of
+
     store = _store(config)
     states = (args.state,) if args.state else None
     rows = store.entries.list(source_url=args.source, states=states, limit=args.limit)
     if args.json:
         records = store.publications.for_entries([e.id for e in rows])
+        story = stories_of(store, [e.id for e in rows])
         _print_json([{"id": e.id, "title": e.title, "url": e.url, "source_url": e.source_url,
                       "published": _iso(e.published), "state": e.state, "error": e.error, "note": e.note,
+                      "story": story.get(e.id),
                       "targets": {p.target: {"state": p.state, "url": p.remote_url, "error": p.error}
                                   for p in records[e.id]}}
                      for e in rows])
@@ -287,90 +250,15 @@ def _known_entry(store, entry_id: int):
 
 
 def cmd_entry_show(args, config: Config) -> int:
+    from samachar.editorial import entry_view
+
     store = _store(config)
-    view = _entry_view(store, config, _known_entry(store, args.id))
+    view = entry_view(store, config, _known_entry(store, args.id))
     if args.json:
         _print_json(view)
     else:
         _print_entry(view)
     return 0
-
-
-def _entry_view(store, config: Config, entry) -> dict:
-    """Everything an editor needs to judge an entry: its text both ways, its flags, its history."""
-    source = store.sources.get(entry.source_id) if entry.source_id else None
-    article = store.articles.get(entry.id)
-    translated = store.translations.get(entry.id, config.site.language)
-    segments, unplaced = _aligned_segments(article, translated)
-    return {
-        "id": entry.id, "title": (article.title if article else None) or entry.title, "url": entry.url,
-        "original_url": article.original_url if article else entry.url,
-        "state": entry.state, "error": entry.error, "note": entry.note, "attempts": entry.attempts,
-        "source": {"id": source.id, "name": source.display_name, "url": source.url} if source else None,
-        "published": _iso(entry.published),
-        "engine": translated.engine if translated else None,
-        "source_language": translated.source_lang if translated else None,
-        "target_language": translated.target_lang if translated else None,
-        "segments": segments, "flags": unplaced,
-        "history": [{"at": _iso(e.at), "state": e.state, "reason": e.reason, "attempt": e.attempt}
-                    for e in store.entries.history(entry.id)],
-    }
-
-
-def _squash(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _aligned_segments(article, translated) -> tuple[list[dict], list[dict]]:
-    """The original and the translation side by side, each QA flag on the segment it is about.
-
-    Sentence by sentence where a block splits into as many sentences on both
-    sides, else the whole block as one segment; the title is the segment with
-    block ``None``. Returns the segments and the flags no segment matches.
-    """
-    from samachar.translate.segment import split_sentences
-
-    if article is None:
-        return [], []
-    source_lang = translated.source_lang if translated else (article.language or "en")
-    target_lang = translated.target_lang if translated else source_lang
-    target_blocks = translated.blocks if translated else []
-    units = [(None, article.title, translated.title if translated else None)]
-    units += [(i, block.text, target_blocks[i].text if i < len(target_blocks) else None)
-              for i, block in enumerate(article.blocks)]
-    segments: list[dict] = []
-    for block, source_text, target_text in units:
-        if not _squash(source_text or "") and not _squash(target_text or ""):
-            continue  # an image without a caption: nothing to read
-        sources = [_squash(t) for t in split_sentences(source_text or "", source_lang)]
-        targets = [_squash(t) for t in split_sentences(target_text, target_lang)] if target_text is not None else []
-        if target_text is not None and len(sources) != len(targets):
-            sources, targets = [_squash(source_text or "")], [_squash(target_text)]
-        for k, text in enumerate(sources or [""]):
-            segments.append({"block": block, "source": text, "target": targets[k] if targets else None, "flags": []})
-    unplaced = []
-    for flag in translated.flags if translated else []:
-        said = {"check": flag.check, "severity": flag.severity, "message": flag.message}
-        segment = _segment_of(flag, segments)
-        if segment is None:
-            unplaced.append({**said, "block": flag.block, "source": flag.source, "target": flag.target})
-        else:
-            segment["flags"].append(said)
-    return segments, unplaced
-
-
-def _segment_of(flag, segments: list[dict]) -> dict | None:
-    """The segment a flag names: its own sentence, else the segment that contains it; its block first."""
-    wanted = _squash(flag.source or "")
-    if not wanted:
-        return None
-    own_block = [s for s in segments if s["block"] == flag.block]
-    for candidates in (own_block, segments):
-        for matches in (lambda s: s["source"] == wanted, lambda s: wanted in s["source"]):
-            found = next((s for s in candidates if matches(s)), None)
-            if found is not None:
-                return found
-    return None
 
 
 def _print_entry(view: dict) -> None:
@@ -523,10 +411,10 @@ def _seconds_until_next_due(pipeline, longest: int) -> float:
     from datetime import UTC, datetime
 
     now = datetime.now(UTC)
-    due_times = [s.next_poll_at for s in pipeline.store.sources.list() if s.status != "gone" and s.next_poll_at]
-    if not due_times:
+    next_due = pipeline.store.sources.next_due_at()  # paused and muted sources aside
+    if next_due is None:
         return float(longest)
-    return max(5.0, min(float(longest), (min(due_times) - now).total_seconds()))
+    return max(5.0, min(float(longest), (next_due - now).total_seconds()))
 
 
 def cmd_build(args, config: Config) -> int:
@@ -542,9 +430,22 @@ def cmd_build(args, config: Config) -> int:
 def cmd_serve(args, config: Config) -> int:
     import uvicorn
 
-    app = _service(config).create_app()
+    service = _service(config)
+    app = service.create_app(admin=False) if args.no_admin else service.create_app()
     print(f"serving {config.site.title} at http://{args.host}:{args.port}/")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    if not args.no_admin:
+        print(f"the editorial desk is at http://{args.host}:{args.port}/admin/ (users: 'samachar user add')")
+    import gc
+
+    # Start-up's garbage goes now; what is alive (modules, the app) is frozen out of the collector's
+    # full passes, which otherwise walk it all (~60 ms) every hundred or so requests: the desk's p99.
+    gc.collect()
+    gc.freeze()
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", proxy_headers=True,
+                    forwarded_allow_ips=args.forwarded_allow_ips)
+    finally:
+        gc.unfreeze()
     return 0
 
 
@@ -700,6 +601,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--policy", choices=("full", "excerpt", "link"), help="republish policy (default: the site's)")
     p.add_argument("--seo", choices=("canonical", "noindex", "index"),
                    help="what search engines are told about its articles (default: the site's [site] seo)")
+    p.add_argument("--stories", choices=("merge", "separate"),
+                   help="merge: a story other sources report too is published once, crediting this one; "
+                        "separate: every entry of it is published (default: the site's [stories] mode)")
     p.add_argument("--language", help="the source's language, if not the site's source language")
     p.add_argument("--interval", type=_positive_int, help="poll every N minutes (default: from the feed)")
     p.add_argument("--no-discover", action="store_true", help="add the URL as it is, without fetching it")
@@ -747,7 +651,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--source", help="only entries of this source URL")
     p.add_argument("--state", choices=[s.value for s in EntryState], metavar="STATE",
-                   help="only entries in this state (new, fetched, extracted, filtered, translated, held, "
+                   help="only entries in this state (new, fetched, extracted, filtered, merged, translated, held, "
                         "published, failed)")
     p.add_argument("--limit", type=_positive_int, help="at most N entries")
     p.set_defaults(func=cmd_entry_list)
@@ -779,7 +683,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("worker", help="run stages over a shared PostgreSQL database, with any number of others")
     p.add_argument("--stages", default=None,
-                   help="comma-separated stages to run: poll,fetch,extract,filter,translate,publish (default: all)")
+                   help="comma-separated stages to run: poll,fetch,extract,filter,cluster,translate,publish (default: all)")
     p.add_argument("--concurrency", type=_positive_int, default=16,
                    help="entries claimed per stage and round (fetched concurrently, translated in batches; default 16)")
     p.add_argument("--metrics-port", type=int, default=None, help="serve /metrics (Prometheus) on this port")
@@ -795,6 +699,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the site")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
+    p.add_argument("--no-admin", action="store_true", help="serve only the site: no /admin/ desk, no /api/v1/")
+    p.add_argument("--forwarded-allow-ips", metavar="IPS",
+                   help="reverse proxies (comma-separated addresses, or *) whose X-Forwarded-Proto/-For are "
+                        "believed (default: 127.0.0.1, or $FORWARDED_ALLOW_IPS)")
     p.set_defaults(func=cmd_serve)
 
     for name, func, helptext in (("extract", cmd_extract, "extract one article page"),
@@ -831,6 +739,8 @@ def build_parser() -> argparse.ArgumentParser:
     if register_models is not None:
         register_models(sub)
     __import__("samachar.publish.target_cli", fromlist=["register"]).register(sub)  # samachar target list|check
+    __import__("samachar.stories.cli", fromlist=["register"]).register(sub)  # samachar story list|split|merge
+    __import__("samachar.web.admin.user_cli", fromlist=["register"]).register(sub)  # samachar user|token …
 
     p = sub.add_parser("demo", help="run the whole pipeline on bundled sample sources, offline, in a home of its own")
     p.add_argument("--home", default=argparse.SUPPRESS,
@@ -860,6 +770,8 @@ def _accept_global_flags_everywhere(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if argv is None:  # this process is the command: what it loaded (SQLAlchemy…) stays, out of the collector's walks
+        __import__("gc").freeze()
     level = logging.INFO if args.verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     for noisy in ("trafilatura", "htmldate", "courlan"):  # their page-level chatter, not our events

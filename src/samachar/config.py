@@ -64,6 +64,24 @@ class FetchConfig:
 
 
 @dataclass
+class AdminConfig:
+    """The editorial desk (/admin/): how long a sign-in lasts."""
+
+    session_hours: float = 12.0  # a session unused this long ends
+    session_max_days: float = 7.0  # and every session ends this long after sign-in
+
+
+@dataclass
+class StoriesConfig:
+    """One story, many sources (README: "One story, many sources"): publish once, credit every source."""
+
+    mode: str = "merge"  # merge: a story is translated and published once; separate: every entry, as before
+    prefer: list[str | int] = field(default_factory=list)  # sources ranked first: feed URLs or source ids
+    replace: str = "new-facts"  # new-facts: a later version with new facts replaces the published text; never
+    window_hours: float = 72.0  # independent reports of one event are at most this far apart
+
+
+@dataclass
 class Config:
     home: Path
     site: SiteConfig = field(default_factory=SiteConfig)
@@ -72,6 +90,8 @@ class Config:
     default_policy: str = "excerpt"
     excerpt_words: int = 60
     targets: list[dict[str, Any]] = field(default_factory=list)  # [[targets]]: where else articles go
+    admin: AdminConfig = field(default_factory=AdminConfig)  # [admin]: the editorial desk
+    stories: StoriesConfig = field(default_factory=StoriesConfig)  # [stories]: one story, many sources
 
     @property
     def db_url(self) -> str:
@@ -94,7 +114,7 @@ class Config:
 
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
-SECTIONS = ("site", "translation", "fetch", "targets")
+SECTIONS = ("site", "translation", "fetch", "targets", "admin", "stories")
 TARGET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
@@ -110,6 +130,8 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("site", "canonical"): ("original", "self"),
     ("site", "seo"): ("canonical", "noindex", "index"),
     ("site", "images"): ("local", "hotlink"),
+    ("stories", "mode"): ("merge", "separate"),
+    ("stories", "replace"): ("new-facts", "never"),
 }
 # Numbers with a floor, by (section, key): (smallest allowed, whether the floor itself is allowed).
 FLOORS: dict[tuple[str, str], tuple[float, bool]] = {
@@ -119,6 +141,9 @@ FLOORS: dict[tuple[str, str], tuple[float, bool]] = {
     ("fetch", "max_bytes"): (0, False),
     ("fetch", "per_host"): (1, True),
     ("fetch", "host_interval"): (0, True),
+    ("admin", "session_hours"): (0, False),
+    ("admin", "session_max_days"): (0, False),
+    ("stories", "window_hours"): (0, False),
 }
 
 
@@ -158,6 +183,12 @@ def _check_values(config: Config, path: Path) -> None:
             or not all(isinstance(name, str) and name.strip() for name in engines)):
         raise ConfigError(f"{path}: [translation] engines = {engines!r}; use a list of engine names, "
                           'e.g. ["auto"] or ["openai", "ctranslate2"]')
+    prefer = config.stories.prefer
+    if not isinstance(prefer, list) or not all(
+            (isinstance(p, str) and p.strip()) or (isinstance(p, int) and not isinstance(p, bool) and p > 0)
+            for p in prefer):
+        raise ConfigError(f"{path}: [stories] prefer = {prefer!r}; use a list of feed URLs or source ids, "
+                          'e.g. ["https://wire.example/feed", 3]')
     base_url = config.site.base_url
     problem = http_url_problem(base_url) if base_url else None
     if problem:
@@ -207,6 +238,8 @@ def load_config(home: Path | None = None) -> Config:
         translation=_section(TranslationConfig, translation, "translation"),
         fetch=_section(FetchConfig, data.get("fetch", {}), "fetch"),
         targets=_targets(data.get("targets", []), path),
+        admin=_section(AdminConfig, data.get("admin", {}), "admin"),
+        stories=_section(StoriesConfig, data.get("stories", {}), "stories"),
         **top,
     )
     for section, key in (("site", "language"), ("translation", "source_language")):

@@ -22,8 +22,10 @@ class EntryState(str, Enum):
     """Where an entry is on its way to the site; the stage table (:mod:`samachar.stages`) moves it on.
 
     A ``str`` enum: the database and JSON hold the same plain strings as before.
-    ``filtered`` (a source's rule matched), ``published``, ``failed`` and
-    ``held`` (QA found an error) are where entries rest until a person acts.
+    ``filtered`` (a source's rule matched), ``published``, ``failed``,
+    ``held`` (QA found an error) and ``merged`` (another entry of its story is
+    the one published, crediting this one's source) are where entries rest
+    until a person acts.
     """
 
     NEW = "new"
@@ -34,6 +36,7 @@ class EntryState(str, Enum):
     PUBLISHED = "published"
     FAILED = "failed"
     HELD = "held"
+    MERGED = "merged"
 
     def __str__(self) -> str:
         return self.value
@@ -205,6 +208,17 @@ class TranslatedArticle:
 
 
 @dataclass
+class Credit:
+    """Another publisher's report of the same story, credited on the article published for it."""
+
+    publisher: str
+    title: str  # the report's own title, in its language
+    url: str  # the report at its publisher
+    site_url: str | None = None  # the publisher's home page, from its feed
+    lang: str | None = None  # the report's language
+
+
+@dataclass
 class PublishedArticle:
     """Everything the site needs to render one published article.
 
@@ -235,6 +249,7 @@ class PublishedArticle:
     seo: str | None = None  # the source's search-engine choice (canonical/noindex/index); None: the site's
     source_site_url: str | None = None  # the publisher's home page, from its feed (readers visit this, not the feed)
     held: bool = False  # held for review: only targets that take drafts (``publish_held``) get it
+    also_reported_by: list[Credit] = field(default_factory=list)  # the story's other sources (merged entries)
 
 
 _TAG = re.compile(r"<[^>]+>")

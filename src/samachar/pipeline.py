@@ -70,11 +70,37 @@ class Pipeline:
 
     def run_once(self) -> RunReport:
         """Every stage of the table, in order, over everything due."""
-        report = RunReport()
-        reopened = self.store.entries.reopen_for_language(self.config.site.language)
-        if reopened:
-            log.info("site language is %s: %d entries will be translated into it", self.config.site.language, reopened)
-        return self.run_stages(STAGES, report)
+        with self.recorded("run") as report:
+            reopened = self.store.entries.reopen_for_language(self.config.site.language)
+            if reopened:
+                log.info("site language is %s: %d entries will be translated into it", self.config.site.language,
+                         reopened)
+            return self.run_stages(STAGES, report)
+
+    @contextmanager
+    def recorded(self, kind: str, report: RunReport | None = None) -> Iterator[RunReport]:
+        """A row in ``runs`` for this run (``run``, ``poll``, ``worker``), finished with what it did."""
+        from samachar.store.activity import finish_run, start_run
+
+        report = report or RunReport()
+        run_id = start_run(self.store.engine, kind)
+        error: str | None = None
+        try:
+            yield report
+        except BaseException as exc:
+            error = one_line(exc) or type(exc).__name__
+            raise
+        finally:
+            counts: dict[str, Any] = {k: v for k, v in vars(report).items() if isinstance(v, int) and v}
+            counts.update({k: list(v) for k in ("waiting", "skipped") if (v := getattr(report, k))})
+            if report.unexpected:
+                counts["unexpected"] = sum(report.unexpected.values())
+            if error:
+                counts["error"] = error
+            try:
+                finish_run(self.store.engine, run_id, counts)
+            except Exception:  # the record is not worth the run
+                log.exception("run %d not recorded as finished", run_id)
 
     def run_stages(self, stages: Iterable[Stage], report: RunReport | None = None, *,
                    now: datetime | None = None) -> RunReport:
@@ -91,7 +117,8 @@ class Pipeline:
         return report
 
     def poll(self, report: RunReport | None = None, *, now: datetime | None = None) -> RunReport:
-        return self.run_stages([stage("poll")], report, now=now)
+        with self.recorded("poll", report) as report:
+            return self.run_stages([stage("poll")], report, now=now)
 
     def fetch_pages(self, report: RunReport) -> None:
         self.run_stages([stage("fetch")], report)
@@ -117,6 +144,24 @@ class Pipeline:
             loop.run(client.__aexit__(None, None, None))
 
 
+POLLS_PER_COMMIT = 200  # outcomes stored in one transaction at most…
+ENTRIES_PER_COMMIT = 5000  # …and parsed entries (a bigger feed is stored on its own)
+
+
+def _next_batch(waiting: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    """Take the first waiting outcomes off ``waiting``: at least one, within both limits."""
+    count = entries = 0
+    for outcome, _ in waiting:
+        feed = getattr(outcome, "feed", None)
+        entries += len(feed.entries) if feed is not None else 0
+        if count and (count >= POLLS_PER_COMMIT or entries > ENTRIES_PER_COMMIT):
+            break
+        count += 1
+    batch = waiting[:count]
+    del waiting[:count]
+    return batch
+
+
 class EntryClaim(Protocol):
     """Which due entries of a stage this process works on (a worker's leased share), and letting them go."""
 
@@ -140,7 +185,12 @@ class _StageRun:
     # -- sources ---------------------------------------------------------------------------------
 
     async def sources(self) -> None:
-        """Poll every due source; each outcome is stored by one writer thread while other feeds go on."""
+        """Poll every due source; one writer thread stores the outcomes while other feeds go on.
+
+        The writer takes every outcome that came back while it was busy (up to
+        :data:`POLLS_PER_COMMIT`) and hands them to the stage's ``save`` together, to store
+        in one transaction; one that arrives while the writer is idle is stored at once.
+        """
         ctx, stage, report = self.ctx, self.stage, self.report
         assert stage.save is not None
         claim = ctx.store.sources.claim_due(ctx.now)
@@ -153,10 +203,34 @@ class _StageRun:
             return
         writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="samachar-store")
         save = stage.save
+        waiting: list[tuple[Any, asyncio.Future[Any]]] = []
+        flushing: list[asyncio.Task[None]] = []
+
+        async def flush() -> None:
+            loop = asyncio.get_running_loop()
+            while waiting:
+                batch = _next_batch(waiting)
+                try:
+                    results = await loop.run_in_executor(writer, save, ctx, [outcome for outcome, _ in batch])
+                    if len(results) != len(batch):
+                        raise RuntimeError(f"{stage.name}: {len(results)} results for {len(batch)} outcomes")
+                except Exception as exc:  # noqa: BLE001 - each waiting outcome turns it into its failure
+                    for _, future in batch:
+                        if not future.done():  # its poll was cancelled meanwhile
+                            future.set_exception(exc)
+                else:
+                    for (_, future), result in zip(batch, results, strict=True):
+                        if not future.done():
+                            future.set_result(result)
+
         try:
             with self.progress.stage(stage.label or stage.name, len(due)) as advance:
                 async def store(outcome: Any) -> None:
-                    stored = await asyncio.get_running_loop().run_in_executor(writer, save, ctx, outcome)
+                    future = asyncio.get_running_loop().create_future()
+                    waiting.append((outcome, future))
+                    if not flushing or flushing[0].done():
+                        flushing[:] = [asyncio.ensure_future(flush())]
+                    stored = await future
                     report.polled += 1
                     report.new_entries += stored.new_entries
                     report.poll_errors += int(stored.failed)

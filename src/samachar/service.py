@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from samachar.model import EntryState, PublishedArticle
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from samachar.config import Config
     from samachar.filters import FilterRules
     from samachar.publish.search import SearchHit
@@ -55,10 +57,11 @@ class SiteService:
         """Give a failed or held entry another go from the furthest stage it reached; the state, or None."""
         return self.store.entries.reset(entry_id)
 
-    def approve(self, entry_id: int) -> bool:
-        """A reviewer accepts a held translation: it is published on the next run."""
-        return self.store.entries.set_state(entry_id, EntryState.TRANSLATED, expect=EntryState.HELD,
-                                            reason="approved by an editor")
+    def approve(self, entry_id: int, at: datetime | None = None, by: str | None = None) -> bool:
+        """A reviewer accepts a held translation: it is published on the next run (after ``at``, if given)."""
+        from samachar.editorial import approve
+
+        return approve(self.store, entry_id, at=at, editor=by)
 
     def release(self, entry_id: int) -> bool:
         """Let a filtered entry through: back to extracted, translated on the next run, its filters skipped."""
@@ -84,15 +87,27 @@ class SiteService:
 
         return build_site(self.published_articles(), self.config.site, out_dir, media=self.store.images)
 
-    def create_app(self) -> Any:
-        """The served site: the same pages as the static build, plus search."""
+    def create_app(self, admin: bool = True) -> Any:
+        """The served site: the same pages as the static build, plus search; with ``admin``, the
+        editorial desk under /admin/ and its API under /api/v1/ (:mod:`samachar.web.admin`)."""
         from samachar.web.app import create_app
 
         self.reconcile_search()
         from samachar import metrics
 
-        return create_app(self.published_articles, self.config.site, search=self.search_hits,
-                          media=self.store.images, metrics_text=lambda: metrics.render(self.store))
+        desk_routes: list[Any] = []
+        if admin:
+            from samachar.web.admin import admin_routes
+
+            desk_routes = admin_routes()
+        app = create_app(self.published_articles, self.config.site, search=self.search_hits,
+                         media=self.store.images, metrics_text=lambda: metrics.render(self.store),
+                         extra_routes=desk_routes)
+        if admin:
+            from samachar.web.admin import DeskContext
+
+            app.state.desk = DeskContext(service=self, store=self.store, config=self.config)
+        return app
 
     # -- search ---------------------------------------------------------------------------------
 

@@ -170,7 +170,8 @@ class Worker:
     def round(self) -> RunReport:
         """Every stage once over this worker's share; polls only while holding the scheduler lock."""
         stages = [s for s in self.stages if s.takes is not None or self.scheduler.acquire()]
-        return self.pipeline.run_stages(stages)
+        with self.pipeline.recorded("worker") as report:
+            return self.pipeline.run_stages(stages, report)
 
     def run(self, rounds: int | None = None, *, until_idle: bool = False,
             idle_sleep: float = IDLE_SLEEP) -> WorkerReport:

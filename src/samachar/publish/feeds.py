@@ -10,7 +10,9 @@ site already sanitized.
 Dates: an item's ``published`` is the original publisher's date (RSS
 ``pubDate``, Atom ``published``, JSON Feed ``date_published``) and ``updated``
 is when we republished it (Atom ``updated``, JSON Feed ``date_modified``); the
-feed's own ``updated`` is its newest republication. A feed's ``note`` (such
+feed's own ``updated`` is its newest republication. The other publishers that
+reported an item's story are credited in its content (the attribution block),
+as Atom ``link rel="related"`` and under ``_samachar.also_reported_by`` in JSON Feed. A feed's ``note`` (such
 as "base_url is not set") travels as an XML comment, or under ``_samachar``
 in JSON Feed, the extension key the spec reserves for such things.
 """
@@ -51,6 +53,7 @@ class FeedItem:
     image: str | None = None
     language: str | None = None
     updated: datetime | None = None  # when we republished it; None: ``published``
+    credits: list[tuple[str, str]] = field(default_factory=list)  # (publisher, URL): the story's other reports
 
     @property
     def last_updated(self) -> datetime:
@@ -171,6 +174,9 @@ def atom_feed(feed: FeedInfo) -> bytes:
         _sub(entry, f"{{{ATOM_NS}}}link", rel="alternate", type="text/html", href=item.url)
         if item.original_url:
             _sub(entry, f"{{{ATOM_NS}}}link", rel="related", type="text/html", href=item.original_url)
+        for publisher, url in item.credits:
+            _sub(entry, f"{{{ATOM_NS}}}link", rel="related", type="text/html", href=xml_text(url),
+                 title=xml_text(publisher))
         _sub(entry, f"{{{ATOM_NS}}}published", rfc3339(item.published))
         _sub(entry, f"{{{ATOM_NS}}}updated", rfc3339(item.last_updated))
         for name in item.authors:
@@ -207,6 +213,8 @@ def json_feed(feed: FeedInfo) -> bytes:
             data["tags"] = list(item.categories)
         if item.language:
             data["language"] = item.language
+        if item.credits:  # the extension key JSON Feed reserves: the story's other publishers
+            data["_samachar"] = {"also_reported_by": [{"name": name, "url": url} for name, url in item.credits]}
         items.append(data)
     document = {
         "version": JSON_FEED_VERSION,

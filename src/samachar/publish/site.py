@@ -565,12 +565,16 @@ class SiteView:
         ``article`` (the PublishedArticle; its text fields are autoescaped), ``site``, ``lang``,
         ``original_url`` (http(s) or None), ``policy_label`` (translated), ``original_date``
         (localized, may be empty), ``source_language`` (its name in the site language),
-        ``translated`` (source and site languages differ). Filters: ``date``, ``isodate``, ``number``.
+        ``translated`` (source and site languages differ), ``credits`` (the other publishers that
+        reported the story: ``publisher``, ``title``, ``url`` and ``site_url``, both http(s) or None,
+        ``lang``). Filters: ``date``, ``isodate``, ``number``.
         """
         label = POLICY_LABELS.get(article.policy, POLICY_LABELS["link"])
         return {
             "article": article, "site": self.site, "lang": self.lang,
             "original_url": safe_url(article.original_url),
+            "credits": [{"publisher": c.publisher, "title": c.title, "url": safe_url(c.url),
+                         "site_url": safe_url(c.site_url), "lang": c.lang} for c in article.also_reported_by],
             "policy_label": self.translations.gettext(label),
             "original_date": i18n.local_date(article.original_published, self.lang),
             "source_language": i18n.language_name(article.source_lang, self.lang) if article.source_lang else "",
@@ -654,7 +658,7 @@ class SiteView:
             "datePublished": article_dates(article).published.isoformat(),
             "dateModified": article_dates(article).republished.isoformat(),
             "publisher": {"@type": "Organization", "name": self.site.title, "url": self.base_url},
-            "isBasedOn": original,
+            "isBasedOn": [original, *self._credited_works(article)] if article.also_reported_by else original,
         }
         if article.authors:
             data["author"] = original["author"]
@@ -665,6 +669,22 @@ class SiteView:
         if article.categories:
             data["keywords"] = list(dict.fromkeys(article.tag_labels.get(c, c) for c in article.categories))
         return data
+
+    @staticmethod
+    def _credited_works(article: PublishedArticle) -> list[dict[str, object]]:
+        """The story's other reports, each a work the article is based on (JSON-LD ``isBasedOn``)."""
+        works: list[dict[str, object]] = []
+        for credit in article.also_reported_by:
+            work: dict[str, object] = {"@type": "NewsArticle", "headline": credit.title,
+                                       "publisher": {"@type": "Organization", "name": credit.publisher}}
+            if url := safe_url(credit.url):
+                work["url"] = work["@id"] = url
+            if site := safe_url(credit.site_url):
+                work["publisher"] = {"@type": "Organization", "name": credit.publisher, "url": site}
+            if credit.lang:
+                work["inLanguage"] = credit.lang
+            works.append(work)
+        return works
 
     def render_not_found(self) -> str:
         return self._render_page("404.html", None, noindex=True)
@@ -718,6 +738,7 @@ class SiteView:
             categories=list(dict.fromkeys(article.tag_labels.get(c, c) for c in article.categories)),
             image=image["src"] if image else None,
             language=article.lang,
+            credits=[(c.publisher, url) for c in article.also_reported_by if (url := safe_url(c.url))],
         )
 
     def render_feed(self, listing: Listing, name: str) -> bytes:

@@ -60,25 +60,55 @@ def _counts(store, names: list[str]) -> dict[str, dict[str, int]]:
     return counts
 
 
-def cmd_target_list(args, config: Config) -> int:
-    from samachar.publish.targets import TargetContext, build_target
-    from samachar.store import Store
+def target_rows(store, config: Config) -> list[dict[str, Any]]:
+    """The site and every ``[[targets]]`` table: name, kind, url, post status and posts by state.
 
-    config.home.mkdir(parents=True, exist_ok=True)
-    store = Store(config.db_url)
-    try:
-        specs = _specs(config)
-        context = TargetContext(store=store, config=config)
-        for spec in specs:
-            build_target(spec, context)  # a table that would not load is said here, not at the next run
-        counts = _counts(store, [s["name"] for s in specs])
-    finally:
-        store.close()
+    Every table is loaded first, so one that would not load is said here, not at the next run.
+    Never a secret: a target's password stays in its environment variable.
+    """
+    from samachar.publish.targets import TargetContext, build_target
+
+    specs = _specs(config)
+    context = TargetContext(store=store, config=config)
+    for spec in specs:
+        build_target(spec, context)
+    counts = _counts(store, [s["name"] for s in specs])
     rows = []
     for spec in specs:
         url, status = _describe(spec, config)
         rows.append({"name": spec["name"], "kind": spec["kind"], "url": url, "status": status,
                      "posts": counts[spec["name"]]})
+    return rows
+
+
+def check_target(store, config: Config, name: str) -> str:
+    """Reach the target called ``name`` and check what posting needs: one line saying so, else an error."""
+    from samachar.publish.targets import SITE, TargetContext, build_target
+
+    specs = {s["name"]: s for s in _specs(config)}
+    spec = specs.get(name)
+    if spec is None:
+        names = ", ".join(specs)
+        raise SamacharError(f"no target {name!r} in samachar.toml (targets: {names}); "
+                            "see 'samachar target list'")
+    if spec["kind"] == SITE:
+        return f"{SITE}: the built-in site; nothing to reach (see 'samachar build' and 'samachar serve')"
+    target = build_target(spec, TargetContext(store=store, config=config))
+    check = getattr(target, "check", None)
+    if check is None:
+        return f"{name}: a {spec['kind']} target has no check of its own; it loads"
+    return str(check())
+
+
+def cmd_target_list(args, config: Config) -> int:
+    from samachar.store import Store
+
+    config.home.mkdir(parents=True, exist_ok=True)
+    store = Store(config.db_url)
+    try:
+        rows = target_rows(store, config)
+    finally:
+        store.close()
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
@@ -89,27 +119,17 @@ def cmd_target_list(args, config: Config) -> int:
 
 
 def cmd_target_check(args, config: Config) -> int:
-    from samachar.publish.targets import SITE, TargetContext, build_target
+    from samachar.publish.targets import SITE
     from samachar.store import Store
 
-    specs = {s["name"]: s for s in _specs(config)}
-    spec = specs.get(args.name)
-    if spec is None:
-        names = ", ".join(specs)
-        raise SamacharError(f"no target {args.name!r} in samachar.toml (targets: {names}); "
-                            "see 'samachar target list'")
-    if spec["kind"] == SITE:
-        print(f"{SITE}: the built-in site; nothing to reach (see 'samachar build' and 'samachar serve')")
+    spec = {s["name"]: s for s in _specs(config)}.get(args.name)
+    if spec is None or spec["kind"] == SITE:  # the one-line error, or the site's line: no store needed
+        print(check_target(None, config, args.name))
         return 0
     config.home.mkdir(parents=True, exist_ok=True)
     store = Store(config.db_url)
     try:
-        target = build_target(spec, TargetContext(store=store, config=config))
-        check = getattr(target, "check", None)
-        if check is None:
-            print(f"{args.name}: a {spec['kind']} target has no check of its own; it loads")
-            return 0
-        print(check())
+        print(check_target(store, config, args.name))
     finally:
         store.close()
     return 0

@@ -159,11 +159,58 @@ def load_targets(store: Store, config: Config) -> list[PublishTarget]:
 
 
 def revision(article: PublishedArticle) -> str:
-    """A hash of what a target is sent: a changed translation (or policy, or image) changes it."""
+    """A hash of what a target is sent: a changed translation (or policy, or image, or credits) changes it."""
     data = asdict(article)
     data.pop("published_at", None)  # our own timestamp is not content
+    if not data.get("also_reported_by"):
+        data.pop("also_reported_by", None)  # no credits: the revision it had before stories existed
     blob = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+# -- per-source targets (sources.targets: {target name: {"category": …}}; NULL: every target) -------------
+
+def sends_to(routes: Any, target: str) -> bool:
+    """Whether a source with these ``routes`` goes to ``target``; the built-in site takes every source."""
+    return target == SITE or not isinstance(routes, dict) or target in routes
+
+
+def routed_category(routes: Any, target: str) -> str | None:
+    """The category a source's routes give its posts on ``target``, if any."""
+    route = routes.get(target) if isinstance(routes, dict) else None
+    category = route.get("category") if isinstance(route, dict) else None
+    return (category.strip() or None) if isinstance(category, str) else None
+
+
+def source_routes(store: Store, source_ids: Any = None) -> dict[int, Any]:
+    """``sources.targets`` of the sources that list theirs (None: of every source), by source id."""
+    from sqlalchemy import select
+
+    from samachar.store.schema import sources
+
+    query = select(sources.c.id, sources.c.targets)
+    if source_ids is not None:
+        query = query.where(sources.c.id.in_(sorted(set(source_ids))))
+    with store.engine.connect() as conn:
+        return {row.id: row.targets for row in conn.execute(query) if isinstance(row.targets, dict)}
+
+
+def routed_away(store: Store, target: str, entry_ids: list[int]) -> set[int]:
+    """Those of ``entry_ids`` whose source lists its targets without ``target``: never sent there."""
+    from sqlalchemy import select
+
+    from samachar.store.schema import entries
+
+    excluded = sorted(i for i, routes in source_routes(store).items() if not sends_to(routes, target))
+    away: set[int] = set()
+    if not excluded:
+        return away
+    with store.engine.connect() as conn:
+        for start in range(0, len(entry_ids), 500):
+            chunk = entry_ids[start:start + 500]
+            away.update(conn.execute(select(entries.c.id).where(entries.c.id.in_(chunk))
+                                     .where(entries.c.source_id.in_(excluded))).scalars())
+    return away
 
 
 @dataclass
@@ -192,9 +239,12 @@ def publish_to_targets(targets: list[PublishTarget], articles: list[PublishedArt
     now = now or utcnow()
     report = report or PublishReport()
     publications = store.publications
+    routes = source_routes(store, {a.source_id for a in articles}) if articles else {}
     for target in targets:
         touched = False
         for article in articles:
+            if not sends_to(routes.get(article.source_id), target.name):
+                continue  # the source lists its targets, and this is not one of them
             previous = publications.get(article.id, article.lang, target.name)
             current = revision(article)
             if previous and previous.state == "published" and previous.revision == current:

@@ -407,6 +407,10 @@ class WordPressTarget:
         self.url = _text(name, "url", url, "give the WordPress site's address, e.g. https://news.example.org")
         if problem := http_url_problem(self.url):
             raise ConfigError(f"target {name!r}: url = {self.url!r}: {problem}")
+        if "@" in urlsplit(self.url).netloc:
+            # said without the address: it holds a secret that the targets page and the logs must not show
+            raise ConfigError(f"target {name!r}: url carries a user name or password; give the user as user "
+                              "and the password in the environment variable named by password_env")
         if urlsplit(self.url).scheme != "https" and not allow_private:
             raise ConfigError(f"target {name!r}: url = {self.url!r}: use the site's https:// address (the "
                               "Application Password must not travel in the clear; plain http only where private "
@@ -440,6 +444,7 @@ class WordPressTarget:
                               timeout=float(timeout), user_agent=user_agent)
         self.media = UploadedMedia(name, self.store.engine if self.store is not None else None)
         self._terms: dict[tuple[str, str], int] = {}
+        self._routed: dict[int, str | None] = {}  # source id → its category here (sources.targets)
         self._view: SiteView | None = None
 
     # ---- the protocol ----------------------------------------------------------------------
@@ -509,11 +514,25 @@ class WordPressTarget:
         return self.status
 
     def category_for(self, article: PublishedArticle) -> str | None:
-        """The source's own category (by id, name or feed URL), else the target's ``category``."""
+        """The category the source's own targets give it (the desk), else ``source_categories``
+        (by id, name or feed URL), else the target's ``category``."""
+        routed = self._routed_category(article.source_id)
+        if routed:
+            return routed
         for key in (str(article.source_id), article.source_name, article.source_url, article.publisher):
             if key and key in self.source_categories:
                 return self.source_categories[key]
         return self.category
+
+    def _routed_category(self, source_id: int) -> str | None:
+        """``sources.targets[<this target>].category``, read once per source for this target's life (a run)."""
+        if self.store is None or not source_id:
+            return None
+        if source_id not in self._routed:
+            from samachar.publish.targets import routed_category, source_routes
+
+            self._routed[source_id] = routed_category(source_routes(self.store, [source_id]).get(source_id), self.name)
+        return self._routed[source_id]
 
     def attribution_html(self, article: PublishedArticle) -> str:
         """The built-in site's attribution block (or the operator's template), in the site language."""

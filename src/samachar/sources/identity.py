@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from samachar.model import FeedEntry, html_words
 
@@ -71,17 +71,19 @@ def normalize_url(url: str) -> str:
     the remaining parameters are kept: they can matter to the site.
     """
     current = url.strip()
+    parts = _split(current)
+    hostname = parts.hostname if parts is not None else None  # a property that parses: read once
     for _ in range(4):  # redirects can be nested; a few levels is plenty
-        target = _redirect_target(current)
+        target = _redirect_target(parts, hostname) if parts is not None else None
         if not target:
             break
         current = target
-    try:
-        parts = urlsplit(current)
-    except ValueError:
+        parts = _split(current)
+        hostname = parts.hostname if parts is not None else None
+    if parts is None:
         return current
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").rstrip(".")
+    host = (hostname or "").rstrip(".")
     try:
         port = parts.port
     except ValueError:
@@ -102,13 +104,15 @@ def normalize_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True) if query else "", ""))
 
 
-def _redirect_target(url: str) -> str | None:
+def _split(url: str) -> SplitResult | None:
     try:
-        parts = urlsplit(url)
+        return urlsplit(url)
     except ValueError:
         return None
-    host = (parts.hostname or "").lower()
-    names = REDIRECT_HOSTS.get(host)
+
+
+def _redirect_target(parts: SplitResult, hostname: str | None) -> str | None:
+    names = REDIRECT_HOSTS.get(hostname or "")  # already lowercase
     if names is None:
         if not REDIRECT_PATHS.search(parts.path):
             return None
@@ -124,6 +128,8 @@ def _redirect_target(url: str) -> str | None:
 
 
 def _is_url(value: str) -> bool:
+    if ":" not in value:  # no scheme (most GUIDs): nothing to parse
+        return False
     try:
         parts = urlsplit(value.strip())
     except ValueError:

@@ -2,7 +2,7 @@
 
 ``Store(url)`` opens (and migrates) the database; its attributes are the
 entity repositories: ``sources``, ``entries``, ``articles``, ``translations``,
-``posts``, ``publications``, ``glossary``, ``images``.
+``posts``, ``publications``, ``glossary``, ``images``, ``users``.
 """
 
 from __future__ import annotations
@@ -18,12 +18,24 @@ from samachar.store.posts import PostRepository
 from samachar.store.publications import PublicationRepository
 from samachar.store.sources import SourceRepository
 from samachar.store.translations import TranslationRepository
+from samachar.store.users import UserRepository
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """Foreign keys, WAL, a busy timeout and, under WAL only, ``synchronous=NORMAL``.
+
+    WAL + NORMAL writes every commit to the WAL before it returns but syncs the disk
+    at checkpoints only: a killed process (kill -9, a crash) loses nothing committed,
+    a power cut can roll back the last commits, never half of one, in commit order
+    (so a feed's ETag never survives without its entries). It saves one fsync per
+    commit: 0.4-9 ms each on the benchmark machine's shared disk.
+    A database that is not in WAL (``:memory:``) keeps FULL.
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    if str(cursor.fetchone()[0]).lower() == "wal":
+        cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
@@ -48,6 +60,7 @@ class Store:
         self.publications = PublicationRepository(self.engine)
         self.glossary = GlossaryRepository(self.engine)
         self.images = ImageRepository(self.engine)
+        self.users = UserRepository(self.engine)  # the desk's users, sessions, API tokens
 
     def close(self) -> None:
         self.engine.dispose()

@@ -154,7 +154,8 @@ class EntryRepository:
     # SQLite (32,766) and PostgreSQL (65,535), so a feed of any length is a few statements.
     LOOKUP_CHUNK = 500
 
-    def add_many(self, source_id: int, items: list[tuple[FeedEntry, object]]) -> list[int]:
+    def add_many(self, source_id: int, items: list[tuple[FeedEntry, object]], *,
+                 conn: Connection | None = None) -> list[int]:
         """Insert entries not seen before (by key, normalized URL or content hash, any source).
 
         ``items`` pairs each FeedEntry with its identity (``key``, ``normalized_url``,
@@ -163,31 +164,39 @@ class EntryRepository:
         one multi-row insert of entries, one of their history lines), so a poll stores a feed
         at about the speed it parses it. An item that repeats an earlier one of the same feed
         is a duplicate like any other; a key that another process stored meanwhile is skipped.
+        With ``conn`` the entries join that open transaction (a poll storing several feeds
+        at once, see :func:`samachar.stages.store_polls`) and commit with it.
         """
         if not items:
             return []
-        now = utcnow()
         probes = [self._probe(entry, ident) for entry, ident in items]
-        with self.engine.begin() as conn:
-            seen = self._seen_before(conn, probes)
-            rows = []
-            for (entry, ident), probe in zip(items, probes, strict=True):
-                if seen.has(probe):
-                    continue
-                seen.add(ident.key, ident.normalized_url, ident.content_hash, entry.guid)
-                rows.append({
-                    "source_id": source_id, "key": ident.key, "normalized_url": ident.normalized_url,
-                    "content_hash": ident.content_hash, "guid": entry.guid, "url": entry.url,
-                    "title": entry.title or "", "summary": entry.summary, "content_html": entry.content_html,
-                    "author": entry.author, "published": entry.published, "image": entry.image,
-                    "categories": list(entry.categories or []), "state": EntryState.NEW.value, "attempts": 0,
-                    "created_at": now, "updated_at": now,
-                })
-            if not rows:
-                return []
-            stored = {row.key: row.id for row in conn.execute(_insert_new_keys(conn), rows)}
-            new_ids = [stored[row["key"]] for row in rows if row["key"] in stored]
-            _record_arrivals(conn, new_ids, now, f"new in the feed of source {source_id}")
+        if conn is not None:
+            return self._insert_unseen(conn, source_id, items, probes)
+        with self.engine.begin() as own:
+            return self._insert_unseen(own, source_id, items, probes)
+
+    def _insert_unseen(self, conn: Connection, source_id: int, items: list[tuple[FeedEntry, object]],
+                       probes: list[_Probe]) -> list[int]:
+        now = utcnow()
+        seen = self._seen_before(conn, probes)
+        rows = []
+        for (entry, ident), probe in zip(items, probes, strict=True):
+            if seen.has(probe):
+                continue
+            seen.add(ident.key, ident.normalized_url, ident.content_hash, entry.guid)
+            rows.append({
+                "source_id": source_id, "key": ident.key, "normalized_url": ident.normalized_url,
+                "content_hash": ident.content_hash, "guid": entry.guid, "url": entry.url,
+                "title": entry.title or "", "summary": entry.summary, "content_html": entry.content_html,
+                "author": entry.author, "published": entry.published, "image": entry.image,
+                "categories": list(entry.categories or []), "state": EntryState.NEW.value, "attempts": 0,
+                "created_at": now, "updated_at": now,
+            })
+        if not rows:
+            return []
+        stored = {row.key: row.id for row in conn.execute(_insert_new_keys(conn), rows)}
+        new_ids = [stored[row["key"]] for row in rows if row["key"] in stored]
+        _record_arrivals(conn, new_ids, now, f"new in the feed of source {source_id}")
         return new_ids
 
     def _probe(self, entry: FeedEntry, ident) -> _Probe:

@@ -86,7 +86,10 @@ def _v7_editorial_desk(conn: Connection) -> None:
 
 
 def _v8_stories(conn: Connection) -> None:
-    """Stories: entries that report one event share a story (samachar.stories)."""
+    """Stories: entries that report one event share a story (samachar.stories); per-source stories mode."""
+    if inspect(conn).has_table("sources") and not _has_column(conn, "sources", "stories_mode"):
+        conn.execute(text("ALTER TABLE sources ADD COLUMN stories_mode VARCHAR(16)"))
+    schema.metadata.create_all(conn, tables=[schema.stories, schema.story_members, schema.story_signatures])
 
 
 def _timestamp(conn: Connection) -> str:

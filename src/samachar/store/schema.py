@@ -351,3 +351,41 @@ sources.append_column(Column("targets", JSON))
 entries.append_column(Column("publish_after", UTCDateTime()))
 
 # -- v8: stories (samachar.stories) -------------------------------------------------------------------
+
+stories = Table(  # entries that report one event; every placed entry has one (a story of one when alone)
+    "stories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("first_seen_at", UTCDateTime(), nullable=False),  # the earliest member's published time
+    Column("primary_entry_id", Integer, ForeignKey("entries.id", ondelete="SET NULL")),  # the one published
+    Column("manual", Boolean, nullable=False, default=False, server_default="0"),  # split or merged by hand
+)
+
+story_members = Table(  # which story each entry is in, and what decided it
+    "story_members",
+    metadata,
+    Column("entry_id", Integer, ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True),
+    Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    Column("near_duplicate_of", Integer),  # the entry whose near-verbatim copy this is, if any
+    Column("score", Float, nullable=False, default=0.0),  # the similarity that decided (0.0: alone)
+    Column("published", UTCDateTime(), nullable=False),  # orders members; bounds the time window
+    Column("placed_at", UTCDateTime(), nullable=False),
+    Index("ix_story_members_story", "story_id"),
+)
+
+story_signatures = Table(  # what the index keeps per entry, so a restart rebuilds it without reading bodies
+    "story_signatures",
+    metadata,
+    Column("id", Integer, primary_key=True),  # placement order: another process's placements are read after it
+    Column("entry_id", Integer, ForeignKey("entries.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("source_id", Integer),
+    Column("lang", String(16), nullable=False),
+    Column("published", UTCDateTime(), nullable=False),
+    Column("minhash", LargeBinary, nullable=False),  # the MinHash signature of the body's word shingles
+    Column("similarity", String(100), nullable=False),  # the StorySimilarity that computed `features`
+    Column("features", LargeBinary, nullable=False),  # its features, as it encodes them
+    Index("ix_story_signatures_published", "published"),
+)
+
+# v8 column on sources: stories_mode (merge / separate; NULL: the [stories] mode default)
+sources.append_column(Column("stories_mode", String(16)))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
 
-from sqlalchemy import Engine, case, delete, exists, func, select, update
+from sqlalchemy import Connection, Engine, case, delete, exists, func, select, update
 
 from samachar.model import ParsedFeed, PollOutcome, SourceState
 from samachar.store.leases import LEASE_SECONDS, Held, LeaseTable
@@ -45,6 +45,7 @@ class SourceRow:
     filters: dict | None = None  # include/exclude rules after extraction (see samachar.filters)
     paused: bool = False  # v7: not polled while set (the desk's pause/resume)
     targets: dict | None = None  # v7: {target name: {"category": …}}; None: every target, no category
+    stories_mode: str | None = None  # v8: merge / separate; None: the [stories] mode default
 
     @property
     def display_name(self) -> str:
@@ -78,12 +79,14 @@ class SourceRepository:
         self.engine = engine
 
     def add(self, url: str, *, name: str | None = None, policy: str | None = None,
-            language: str | None = None, interval_minutes: int | None = None, seo: str | None = None) -> SourceRow:
+            language: str | None = None, interval_minutes: int | None = None, seo: str | None = None,
+            stories_mode: str | None = None) -> SourceRow:
         """Add a source, or update the given fields of an existing one with that URL."""
         with self.engine.begin() as conn:
             existing = conn.execute(select(sources.c.id).where(sources.c.url == url)).scalar()
             values = {k: v for k, v in dict(name=name, policy=policy, language=language,
-                                             interval_minutes=interval_minutes, seo=seo).items() if v is not None}
+                                             interval_minutes=interval_minutes, seo=seo,
+                                             stories_mode=stories_mode).items() if v is not None}
             if existing is None:
                 conn.execute(sources.insert().values(url=url, status="new", error_count=0, created_at=utcnow(), **values))
             elif values:
@@ -143,8 +146,41 @@ class SourceRepository:
                 conn.execute(update(sources).where(sources.c.id == source_id).values(url=url))
 
     def due(self, now: datetime | None = None) -> list[SourceRow]:
+        """Sources to poll now: not muted (410), not paused, and their time has come."""
         now = now or utcnow()
-        return [s for s in self.list() if s.status != "gone" and (s.next_poll_at is None or s.next_poll_at <= now)]
+        due = ((sources.c.status != "gone") & sources.c.paused.is_(False)
+               & (sources.c.next_poll_at.is_(None) | (sources.c.next_poll_at <= now)))
+        return self._select(due)
+
+    def next_due_at(self) -> datetime | None:
+        """When the next source is due on its own schedule (None: none is scheduled): the next run's time."""
+        query = (select(func.min(sources.c.next_poll_at)).where(sources.c.status != "gone")
+                 .where(sources.c.paused.is_(False)))
+        with self.engine.connect() as conn:
+            value = conn.execute(query).scalar()
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+    def update(self, source_id: int, **values) -> None:
+        """Set exactly these fields (``name``, ``policy``, ``seo``, ``interval_minutes``, ``language``);
+        None puts one back to the site's default."""
+        allowed = {"name", "policy", "seo", "interval_minutes", "language"}
+        if set(values) - allowed:
+            raise TypeError(f"not a source setting: {', '.join(sorted(set(values) - allowed))}")
+        if values:
+            with self.engine.begin() as conn:
+                conn.execute(update(sources).where(sources.c.id == source_id).values(**values))
+
+    def set_paused(self, source_id: int, paused: bool) -> bool:
+        """Pause (no polling) or resume a source; False when there is no such source."""
+        with self.engine.begin() as conn:
+            return conn.execute(update(sources).where(sources.c.id == source_id).values(paused=paused)).rowcount > 0
+
+    def set_targets(self, source_id: int, targets: dict | None) -> None:
+        """The source's publish targets, ``{name: {"category": …}}``; None: every target, no category."""
+        with self.engine.begin() as conn:
+            conn.execute(update(sources).where(sources.c.id == source_id).values(targets=targets))
 
     def schedule_now(self) -> None:
         """Make every source due now (``samachar poll --all``); muted (410) sources stay muted."""
@@ -178,11 +214,11 @@ class SourceRepository:
         self.leases.release([source_id])
 
     def record_poll(self, outcome: PollOutcome, now: datetime | None = None, *,
-                    feed: ParsedFeed | None = None) -> None:
+                    feed: ParsedFeed | None = None, conn: Connection | None = None) -> None:
         """Store a poll's outcome; ``feed`` (else ``outcome.feed``) gives the feed's title and site.
 
         One UPDATE, the moved feed's new URL included: a poll of many sources is as many
-        statements, not three times as many.
+        statements, not three times as many. With ``conn``, in that open transaction.
         """
         now = now or utcnow()
         feed = feed or outcome.feed
@@ -200,8 +236,12 @@ class SourceRepository:
             values.update(status="gone" if outcome.status == "gone" else "error", error=outcome.error)
         if outcome.new_url:
             values["url"] = _moved_url(outcome.new_url)
-        with self.engine.begin() as conn:
-            conn.execute(update(sources).where(sources.c.id == outcome.source_id).values(**values))
+        statement = update(sources).where(sources.c.id == outcome.source_id).values(**values)
+        if conn is not None:
+            conn.execute(statement)
+            return
+        with self.engine.begin() as own:
+            own.execute(statement)
 
 
 def _moved_url(new_url: str):

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -56,6 +57,7 @@ from samachar.translate.engine import (
     members,
     reads_as_document,
     serve_segments,
+    tokens_used,
 )
 from samachar.translate.fallback import retry_engine
 from samachar.translate.markup import (
@@ -108,6 +110,7 @@ def translate_articles(
     *,
     memory: TranslationMemory | None = None,
     glossary: dict[str, str] | None = None,
+    usage: dict[str, EngineUsage] | None = None,
 ) -> list[TranslatedArticle]:
     """Several articles in ``target``, their new sentences sent to the engine together.
 
@@ -117,17 +120,26 @@ def translate_articles(
     (``document_context = True``, the LLM engine) still gets one article per
     call, so one story's context never leaks into another's. Each article is
     checked and assembled on its own, exactly as if it had been translated alone.
+
+    ``usage``, when given, gets what each engine was sent (added to, by engine name), for the
+    dashboard: memory hits are not counted, and even a call that fails later is.
     """
     if len(articles) > 1 and reads_as_document(engine):
-        return [translate_articles([a], engine, source, target, memory=memory, glossary=glossary)[0]
+        return [translate_articles([a], engine, source, target, memory=memory, glossary=glossary, usage=usage)[0]
                 for a in articles]
     batch = _segment(articles, engine, source, target, dict(glossary or {}))
-    _recall(batch, memory)
-    fresh = _translate(batch, [t for t in batch.texts if t not in batch.answers], batch.engine)
-    batch.answers.update(fresh)
-    _retry(batch, [t for t in batch.sentences if t in fresh and _needs_retry(fresh[t])])
-    results = [_finish(work, batch) for work in batch.works]
-    _remember(batch, memory)
+    try:
+        _recall(batch, memory)
+        fresh = _translate(batch, [t for t in batch.texts if t not in batch.answers], batch.engine)
+        batch.answers.update(fresh)
+        _retry(batch, [t for t in batch.sentences if t in fresh and _needs_retry(fresh[t])])
+        results = [_finish(work, batch) for work in batch.works]
+        _remember(batch, memory)
+    finally:
+        if usage is not None:
+            _count_documents(batch)
+            for name, used in batch.usage.items():
+                usage.setdefault(name, EngineUsage()).add(used)
     return results
 
 
@@ -204,6 +216,26 @@ class _Answer:
 
 
 @dataclass
+class EngineUsage:
+    """What one engine was sent: the segments that went to it (never memory hits), their characters,
+    the tokens where the engine counts them (an optional ``tokens_used`` running total), the time."""
+
+    documents: int = 0  # articles with some text this engine made
+    segments: int = 0
+    characters: int = 0
+    tokens: int | None = None  # None: the engine does not report them
+    seconds: float = 0.0
+
+    def add(self, other: EngineUsage) -> None:
+        self.documents += other.documents
+        self.segments += other.segments
+        self.characters += other.characters
+        self.seconds += other.seconds
+        if other.tokens is not None:
+            self.tokens = (self.tokens or 0) + other.tokens
+
+
+@dataclass
 class _Batch:
     """The articles of one call: their texts, what they share (engine, pair, glossary) and one answer per text."""
 
@@ -217,6 +249,7 @@ class _Batch:
     terms_glossary: dict[str, str] | None  # the glossary entries of the terms that occur
     models: dict[str, str]  # engine name → model, for the memory key of what it makes
     answers: dict[str, _Answer] = field(default_factory=dict)
+    usage: dict[str, EngineUsage] = field(default_factory=dict)  # engine name → what it was sent
 
     @property
     def texts(self) -> list[str]:
@@ -367,9 +400,46 @@ def _send(engine: Engine, texts: list[str], batch: _Batch) -> list[Served]:
     """The engine's answers for ``texts``, each with the engine that made it, in calls of BATCH_SEGMENTS."""
     served: list[Served] = []
     for i in range(0, len(texts), BATCH_SEGMENTS):
-        served.extend(serve_segments(engine, texts[i : i + BATCH_SEGMENTS], batch.source, batch.target,
-                                     batch.terms_glossary))
+        chunk = texts[i : i + BATCH_SEGMENTS]
+        tokens_before = _tokens_used(engine)
+        started = time.perf_counter()
+        answers = serve_segments(engine, chunk, batch.source, batch.target, batch.terms_glossary)
+        _count_usage(batch, chunk, answers, time.perf_counter() - started, tokens_before, _tokens_used(engine))
+        served.extend(answers)
     return served
+
+
+def _tokens_used(engine: Engine) -> dict[str, int]:
+    """The running token totals of the engines (a chain's members) that keep one in ``tokens_used``."""
+    totals: dict[str, int] = {}
+    for member in members(engine):
+        used = tokens_used(member)
+        if used is not None:
+            totals[member.name] = used
+    return totals
+
+
+def _count_usage(batch: _Batch, sent: list[str], served: list[Served], seconds: float,
+                 tokens_before: dict[str, int], tokens_after: dict[str, int]) -> None:
+    """One call's segments, characters and time, credited to the engines that answered (time shared by segments)."""
+    for text, answer in zip(sent, served, strict=True):
+        used = batch.usage.setdefault(answer.engine, EngineUsage())
+        used.segments += 1
+        used.characters += len(text)
+        used.seconds += seconds / len(sent)
+    for name, after in tokens_after.items():
+        if after != tokens_before.get(name, after) or name in batch.usage:
+            used = batch.usage.setdefault(name, EngineUsage())
+            used.tokens = (used.tokens or 0) + max(0, after - tokens_before.get(name, after))
+
+
+def _count_documents(batch: _Batch) -> None:
+    """Each article counts once for every engine that made some of its text in this call."""
+    for work in batch.works:
+        made_by = {a.engine for t in [s.source for s in work.segments] + work.lookups
+                   if (a := batch.answers.get(t)) is not None and a.fresh}
+        for name in made_by:
+            batch.usage.setdefault(name, EngineUsage()).documents += 1
 
 
 def _restore(plans: list[_Plan], served: list[Served]) -> dict[str, _Answer]:

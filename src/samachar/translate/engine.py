@@ -54,6 +54,10 @@ Optional attributes, each with the default samachar assumes when it is absent
     ``engines``) that made it; samachar calls it instead of ``translate`` and
     hands it the glossary whenever there is one. Default: ``translate``, every
     segment credited to ``name``.
+``tokens_used: int | None = None``
+    a running total of the tokens the engine has been billed or has generated
+    (an LLM or an HTTP API that reports them); samachar reads it before and
+    after each call for the desk's usage figures. ``None``: not reported.
 
 Engines are found through the entry-point group ``samachar.engines`` (the
 built-ins are registered there too), or loaded from ``package.module:Class``.
@@ -130,6 +134,12 @@ def reads_as_document(engine: Engine) -> bool:
 
 def is_deterministic(engine: Engine) -> bool:
     return bool(getattr(engine, "deterministic", False))
+
+
+def tokens_used(engine: Engine) -> int | None:
+    """The engine's running token total (``tokens_used``), or None where it keeps none."""
+    used = getattr(engine, "tokens_used", None)
+    return used if isinstance(used, int) and not isinstance(used, bool) else None
 
 
 def members(engine: Engine) -> list[Engine]:

@@ -10,6 +10,11 @@ wherever it appears.
 Two implementations share the protocol: :class:`InMemoryTranslationMemory`
 for one run, and :class:`SqlTranslationMemory` over the ``translation_memory``
 table of the store.
+
+An editor's correction (:mod:`samachar.editorial`) is kept under the engine
+name :data:`HUMAN` with no model: that key is the same whichever engine asks,
+and both memories answer it before the engine's own key, so a re-translation
+with any engine of the chain keeps what the editor wrote.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ if TYPE_CHECKING:
     import sqlalchemy
 
 _SPACE = re.compile(r"\s+")
+HUMAN = "human"  # the engine name of an editor's translation
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,10 @@ class MemoryKey:
     def digest(self) -> str:
         parts = (self.engine, self.model, self.source_lang, self.target_lang, normalise(self.source_text))
         return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+    def human(self) -> MemoryKey:
+        """The key of an editor's translation of the same source text: engine-independent, looked up first."""
+        return MemoryKey(HUMAN, "", self.source_lang, self.target_lang, self.source_text)
 
 
 def normalise(text: str) -> str:
@@ -66,7 +76,11 @@ class InMemoryTranslationMemory:
         self.misses = 0
 
     def get_many(self, keys: list[MemoryKey]) -> dict[MemoryKey, str]:
-        found = {k: self.entries[k.digest] for k in keys if k.digest in self.entries}
+        found: dict[MemoryKey, str] = {}
+        for k in keys:
+            digest = next((d for d in (k.human().digest, k.digest) if d in self.entries), None)
+            if digest is not None:
+                found[k] = self.entries[digest]
         self.hits += len(found)
         self.misses += len(keys) - len(found)
         return found
@@ -95,9 +109,14 @@ class SqlTranslationMemory:
     def get_many(self, keys: list[MemoryKey]) -> dict[MemoryKey, str]:
         import sqlalchemy as sa
 
-        by_digest = {k.digest: k for k in keys}
+        by_digest: dict[str, list[MemoryKey]] = {}
+        by_human: dict[str, list[MemoryKey]] = {}
+        for k in keys:
+            by_digest.setdefault(k.digest, []).append(k)
+            by_human.setdefault(k.human().digest, []).append(k)
         found: dict[MemoryKey, str] = {}
-        digests = list(by_digest)
+        human: dict[MemoryKey, str] = {}
+        digests = list(dict.fromkeys([*by_digest, *by_human]))
         with self.db.connect() as conn:
             for i in range(0, len(digests), 500):
                 chunk = digests[i : i + 500]
@@ -105,7 +124,9 @@ class SqlTranslationMemory:
                     sa.select(self.table.c.key, self.table.c.target_text).where(self.table.c.key.in_(chunk))
                 )
                 for digest, target in rows:
-                    found[by_digest[digest]] = target
+                    found.update((k, target) for k in by_digest.get(digest, ()))
+                    human.update((k, target) for k in by_human.get(digest, ()))
+        found.update(human)  # an editor's translation wins over any engine's
         self.hits += len(found)
         self.misses += len(keys) - len(found)
         return found

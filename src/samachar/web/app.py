@@ -36,7 +36,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from samachar.config import SiteConfig
 from samachar.model import PublishedArticle
@@ -205,11 +205,12 @@ class LiveSite:
 def create_app(load_articles: Callable[[], list[PublishedArticle]], site: SiteConfig, *,
                search: Callable[[str], Sequence[SearchHit | PublishedArticle]] | None = None,
                refresh_seconds: float = 30.0, media: MediaLibrary | None = None,
-               metrics_text: Callable[[], str] | None = None) -> Starlette:
+               metrics_text: Callable[[], str] | None = None, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
     """The public site as an ASGI app; ``search(q)`` returns the best hits from the store's index
     (:func:`samachar.publish.search.search`), else the snapshot is indexed in memory;
     ``media`` holds the stored images (the store's ``images``); ``metrics_text`` renders ``/metrics``
-    (Prometheus' text format) for the scrapers :func:`samachar.metrics.client_allowed` lets in."""
+    (Prometheus' text format) for the scrapers :func:`samachar.metrics.client_allowed` lets in;
+    ``extra_routes`` (the editorial desk's) are matched before the site's pages."""
     live = LiveSite(load_articles, site, refresh_seconds, media)
     security = {**SECURITY_HEADERS,  # images from anywhere, or from the site only when it serves its own
                 "Content-Security-Policy": csp_policy(live.media is not None) + "; frame-ancestors 'none'"}
@@ -303,7 +304,8 @@ def create_app(load_articles: Callable[[], list[PublishedArticle]], site: SiteCo
         body = await run_in_threadpool(metrics_text)
         return Response(body, media_type=metrics.CONTENT_TYPE, headers={**security, "Cache-Control": "no-store"})
 
-    routes = [Route("/metrics", serve_metrics, methods=["GET"])] if metrics_text is not None else []
+    routes: list[BaseRoute] = [Route("/metrics", serve_metrics, methods=["GET"])] if metrics_text is not None else []
+    routes.extend(extra_routes)
     routes.append(Route("/{path:path}", serve, methods=["GET", "HEAD"]))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.live_site = live

@@ -124,6 +124,7 @@ class OpenAIEngine:
         self.reasks = reasks
         self.max_tokens_field = max_tokens_field
         self.requests = 0  # chat requests sent (answers received), for tests and logs
+        self.tokens_used: int | None = None  # the server's usage.total_tokens, summed; None until it reports one
 
     def __repr__(self) -> str:
         return f"OpenAIEngine(model={self.model!r}, host={public_host(self.base_url)!r})"
@@ -191,6 +192,10 @@ class OpenAIEngine:
         }
         answer = self.api.post("chat/completions", body)
         self.requests += 1
+        usage = answer.get("usage") if isinstance(answer, dict) else None
+        total = usage.get("total_tokens") if isinstance(usage, dict) else None
+        if isinstance(total, int) and not isinstance(total, bool):
+            self.tokens_used = (self.tokens_used or 0) + total
         try:
             choice = answer["choices"][0]
             content = choice["message"]["content"] or ""
