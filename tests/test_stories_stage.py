@@ -206,6 +206,7 @@ def test_a_wire_copy_from_a_second_source_is_not_translated_again_and_every_surf
     assert copy.state is EntryState.MERGED and "merged into story" in copy.error and str(primary.id) in copy.error
     assert pipeline.store.translations.get(copy.id, "es") is None  # not paid for twice
     assert report.translated == 0
+    assert report.merged == 1 and "1 merged into stories" in report.summary()  # the run says where it went
     assert pipeline.store.posts.count("es") == 1
     assert entry_of(pipeline, "hill").state is EntryState.PUBLISHED
     again = pipeline.store.publications.get(primary.id, "es", "site")

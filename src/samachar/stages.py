@@ -155,6 +155,7 @@ class RunReport:
     fetched: int = 0
     extracted: int = 0
     filtered: int = 0
+    merged: int = 0  # reports of a story already being published: credited on its page, not translated
     translated: int = 0
     held: int = 0
     published: int = 0
@@ -171,6 +172,7 @@ class RunReport:
     def summary(self) -> str:
         text = (f"polled {self.polled} sources ({self.poll_errors} errors), {self.new_entries} new entries, "
                 f"{self.fetched} pages fetched, {self.extracted} extracted, {self.filtered} filtered, "
+                f"{self.merged} merged into stories, "
                 f"{self.translated} translated, {self.held} held for review, {self.published} published, "
                 f"{self.failed} failed")
         if self.unexpected:

@@ -39,7 +39,7 @@ SIMILARITY_GROUP = "samachar.similarities"
 MAX_POSTING = 150  # a key shared by more kept entries than this is too common to find candidates by
 QUERY_KEYS = 24  # keys looked up per item: those filed under by the fewest kept entries (the rarest)
 FILE_KEYS = 64  # keys an item is filed under: its rarest when placed (filing under all would cost memory and time)
-MAX_CANDIDATES = 8  # entries scored per item: those sharing the most of these keys with it
+MAX_CANDIDATES = 4  # entries scored per item: those sharing the most of these keys with it
 MIN_SHARED_KEYS = 3  # and at least this many: one rare word in common is chance, not one event
 FILED_SLOTS = 1 << 22  # entries filed under each key are counted per hashed slot of the key (a NumPy array)
 
@@ -223,7 +223,7 @@ class StoryIndex:
             self._lsh.remove(entry_id)
             if gone.features is not None:
                 self._forget(gone)
-        if self._evicted > max(1000, 2 * len(self._in_window)):  # postings drop entries lazily, and here at once
+        if self._evicted > max(1000, len(self._in_window)):  # postings drop entries lazily, and here at once
             self._postings = {}
             for kept in sorted(self._kept.values(), key=lambda k: (k.published, k.entry_id)):
                 for key in kept.keys.tolist():
@@ -346,9 +346,24 @@ class StoryIndex:
         """
         some = self._np.flatnonzero((filed > 0) & (filed <= MAX_POSTING))
         rarest = keys[some[self._np.argsort(filed[some], kind="stable")[:QUERY_KEYS]]].tolist()
-        postings = self._postings
-        hits = Counter(chain.from_iterable(postings.get(key, ()) for key in rarest))
-        kept_now = self._kept
+        postings, kept_now = self._postings, self._kept
+        found = []
+        for key in rarest:
+            posting = postings.get(key)
+            if not posting:
+                continue
+            # Entries are filed in the order they come, so those whose features have left the window lead
+            # the list: cut them here, each once (a list is not counted again with what it no longer holds).
+            stale = 0
+            for entry_id in posting:
+                kept = kept_now.get(entry_id)
+                if kept is not None and kept.features is not None:
+                    break
+                stale += 1
+            if stale:
+                del posting[:stale]
+            found.append(posting)
+        hits = Counter(chain.from_iterable(found))
         ranked = sorted((e for e, n in hits.items() if n >= MIN_SHARED_KEYS and e in kept_now
                          and kept_now[e].features is not None
                          and abs(kept_now[e].published - item.published) <= self._window), key=lambda e: (-hits[e], e))

@@ -93,7 +93,7 @@ class MinHashLSH:
 
     def __init__(self) -> None:
         self._buckets: dict[int, list[int]] = {}
-        self._signatures: dict[int, tuple[np.ndarray, list[int]]] = {}  # key → signature, its band keys
+        self._signatures: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self._signatures)
@@ -104,7 +104,7 @@ class MinHashLSH:
             return
         if bands is None:
             bands = band_keys(sig)[0].tolist()
-        self._signatures[key] = (sig, bands)
+        self._signatures[key] = sig  # its band keys are computed again on removal: memory, not time, is short
         buckets = self._buckets
         for band in bands:
             bucket = buckets.get(band)
@@ -114,10 +114,10 @@ class MinHashLSH:
                 bucket.append(key)
 
     def remove(self, key: int) -> None:
-        kept = self._signatures.pop(key, None)
-        if kept is None:
+        sig = self._signatures.pop(key, None)
+        if sig is None:
             return
-        for band in kept[1]:
+        for band in band_keys(sig)[0].tolist():
             bucket = self._buckets.get(band)
             if bucket is not None:
                 bucket.remove(key)
@@ -139,7 +139,7 @@ class MinHashLSH:
         if not found:
             return None
         keys = sorted(found)
-        agree = np.count_nonzero(np.stack([self._signatures[k][0] for k in keys]) == sig, axis=1)
+        agree = np.count_nonzero(np.stack([self._signatures[k] for k in keys]) == sig, axis=1)
         n = int(np.argmax(agree))  # the first of the best: the lowest key, as a scan in key order finds it
         score = float(agree[n]) / PERMUTATIONS
         return (keys[n], score) if score >= threshold else None

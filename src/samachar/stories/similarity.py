@@ -203,9 +203,10 @@ class LexicalSimilarity:
         derived = features.derived
         if derived[0] is None:
             keys = features.terms | features.names | features.figures
-            derived[0] = self._np.fromiter(keys, dtype=self._np.int64, count=len(keys)) & (DF_SLOTS - 1)
-        slots: np.ndarray = derived[0]
-        return slots
+            slots = self._np.fromiter(keys, dtype=self._np.int64, count=len(keys)) & (DF_SLOTS - 1)
+            derived[0] = slots.astype(self._np.int32)  # kept while the item is in the window: half the memory
+        found: np.ndarray = derived[0]
+        return found
 
     def add(self, features: LexicalFeatures) -> None:
         self._docs += 1

@@ -32,15 +32,9 @@ def _digit_table() -> dict[int, int]:
 
 
 _MARKS = re.compile(r"[\u0300-\u036f]")
+_OTHER_DIGIT = re.compile(r"[^\x00-\x7f](?<=\d)")  # a decimal digit outside ASCII
 _DEVANAGARI_BLOCK = re.compile(r"[\u0900-\u097f]")
-_GROUPED = re.compile(r"(?<=\d)[,\u066c](?=\d)")  # 1,200 and 1,20,000: separators inside a number (found by the
-# separator first, which is quicker to scan for than every digit)
-
-
-@cache
-def _other_digit() -> re.Pattern[str]:
-    """A decimal digit outside ASCII: a plain character class, quick to scan for."""
-    return re.compile("[" + "".join(map(chr, _digit_table())) + "]")
+_GROUPED = re.compile(r"(\d)[,\u066c](?=\d)")  # 1,200 and 1,20,000: separators inside a number
 _WORD = re.compile(rf"\d+(?:\.\d+)?|{WORD_CLASS}+")
 _ASCII_WORD = re.compile(r"\d+(?:\.\d+)?|[a-z0-9_]+")
 
@@ -51,7 +45,7 @@ def fold(text: str) -> str:
     Each step runs only where a quick search says it has something to do: most text needs few of them.
     """
     if _GROUPED.search(text):
-        text = _GROUPED.sub("", text)
+        text = _GROUPED.sub(r"\1", text)
     if text.isascii():
         return text.casefold()
     if _INVISIBLE.search(text):
@@ -61,7 +55,7 @@ def fold(text: str) -> str:
         if _MARKS.search(text):
             text = _MARKS.sub("", text)
         text = unicodedata.normalize("NFC", text)
-    if _other_digit().search(text):
+    if _OTHER_DIGIT.search(text):
         text = text.translate(_digit_table())
     if _DEVANAGARI_BLOCK.search(text):
         text = text.translate(_DEVANAGARI)
