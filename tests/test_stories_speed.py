@@ -76,3 +76,37 @@ def test_a_batch_costs_the_same_statements_however_many_stories_it_joins(store):
     few = statements_for(2, hours=0)
     many = statements_for(12, hours=timedelta(days=30).total_seconds() / 3600)
     assert many == few
+
+
+def _words_of_whole_text(text: str) -> tuple[str, ...]:
+    """The words as the whole text folded once and split by the word expression give them (the reference)."""
+    from samachar.stories import text as folding
+
+    folded = folding.fold(text)
+    found = (folding._ASCII_WORD if folded.isascii() else folding._WORD).findall(folded)
+    return tuple(w.strip("_") for w in found if w.strip("_"))
+
+
+@pytest.mark.parametrize("text", [
+    "The Minister said 1,200 people (or 1,20,000) were moved; Café ＡＢＣ naïve Straße KELVIN \u212a",
+    "मंत्री ने कहा कि १२०० लोग क़िले में थे। ज़िले में चाँद और चांद zero\u200bwidth soft\u00adhyphen",
+    "снег ПАДАЛ 3.5 mm __init__ snake_case _lead trail_ x_ \u00a8 \ufb01ne \u0301accent   tabs\tand\nlines",
+    "", "   ", "1,2,3 4.5.6 a,b",
+])
+def test_words_split_per_token_are_those_of_the_whole_text(text):
+    from samachar.stories import text as folding
+
+    assert folding.words(text) == _words_of_whole_text(text)
+    assert folding.word_hashes(text) == tuple(folding.term(w) for w in _words_of_whole_text(text))
+
+
+def test_figures_and_names_do_not_fill_the_word_caches():
+    """Figures ("3075 votes") and names are hashed without being remembered: the caches hold words only."""
+    from samachar.stories import text as folding
+
+    similarity = LexicalSimilarity()
+    folding._TERMS.clear()
+    features = similarity.features(item(1, [f"Ravi Kumar won by {n} votes in Rampur." for n in range(3001, 3040)],
+                                        "Ravi Kumar wins", hours=0))
+    assert features.figures and features.names
+    assert all(" " not in word for word in folding._TERMS)

@@ -227,7 +227,10 @@ class LexicalSimilarity:
     def _idf(self, keys: frozenset[int]) -> list[float]:
         """The keys' IDF weights: those of this generation as remembered, the others computed in one NumPy step."""
         known = self._weights
-        missing = keys.difference(known)
+        try:
+            return list(map(known.__getitem__, keys))  # usually all remembered: no set of the missing to make
+        except KeyError:
+            missing = keys.difference(known)
         if missing:
             np = self._np
             flat = np.fromiter(missing, dtype=np.int64, count=len(missing))

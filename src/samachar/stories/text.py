@@ -12,6 +12,7 @@ import re
 import unicodedata
 import zlib
 from functools import cache, lru_cache
+from itertools import chain
 
 from samachar.translate.segment import WORD_CLASS
 
@@ -50,10 +51,13 @@ def fold(text: str) -> str:
         return text.casefold()
     if _INVISIBLE.search(text):
         text = _INVISIBLE.sub("", text)
-    if not unicodedata.is_normalized("NFKD", text):
+    decomposed = not unicodedata.is_normalized("NFKD", text)
+    if decomposed:
         text = unicodedata.normalize("NFKD", text)
-        if _MARKS.search(text):
-            text = _MARKS.sub("", text)
+    if _MARKS.search(text):  # accents go whether they came composed or not (a token folds as its text would)
+        text = _MARKS.sub("", text)
+        decomposed = True
+    if decomposed:
         text = unicodedata.normalize("NFC", text)
     if _OTHER_DIGIT.search(text):
         text = text.translate(_digit_table())
@@ -62,12 +66,29 @@ def fold(text: str) -> str:
     return text.casefold()
 
 
-@lru_cache(maxsize=32)  # the index and the similarity both split each body: once is enough
-def words(text: str) -> tuple[str, ...]:
-    """The folded words of ``text``; numbers stay whole (``3.5``, ``120000``)."""
-    folded = fold(text)
+def _token_words(token: str) -> tuple[str, ...]:
+    """The folded words of one whitespace-separated token (folding never joins or splits across spaces)."""
+    folded = fold(token)
     found = (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
     return tuple(w.strip("_") for w in found if w.strip("_")) if "_" in folded else tuple(found)
+
+
+@lru_cache(maxsize=32)  # the index and the similarity both split each body: once is enough
+def words(text: str) -> tuple[str, ...]:
+    """The folded words of ``text``; numbers stay whole (``3.5``, ``120000``).
+
+    Folded token by token, each token once: texts share most of their tokens, so a look-up per token
+    replaces the Unicode normalisation and the word expression over the whole text.
+    """
+    tokens = text.split()
+    known = _TOKENS
+    found = list(map(known.get, tokens))
+    if None in found:
+        if len(known) + len(tokens) >= _MAX_TOKENS:
+            known.clear()
+        known.update((token, _token_words(token)) for token in set(tokens).difference(known))
+        found = list(map(known.__getitem__, tokens))
+    return tuple(chain.from_iterable(found))  # type: ignore[arg-type]  # every token is split now
 
 
 @lru_cache(maxsize=32)
@@ -86,6 +107,8 @@ def word_hashes(text: str) -> tuple[int, ...]:
 def term(word: str) -> int:
     """The hash of one folded word or name, as :func:`word_hashes` gives it (remembered: words recur)."""
     found = _TERMS.get(word)
+    if found is None and " " in word:
+        return zlib.crc32(word.encode())  # names and figures vary without end: hashed, not remembered
     if found is None:
         if len(_TERMS) >= _MAX_TERMS:
             _TERMS.clear()
@@ -94,4 +117,6 @@ def term(word: str) -> int:
 
 
 _TERMS: dict[str, int] = {}
-_MAX_TERMS = 500_000  # words remembered, at most
+_MAX_TERMS = 500_000  # words remembered, at most (names and figures, which vary without end, are not)
+_TOKENS: dict[str, tuple[str, ...]] = {}  # a whitespace-separated token → its folded words
+_MAX_TOKENS = 300_000  # tokens remembered, at most
