@@ -73,6 +73,14 @@ class Desk:
         return self.accounts.create_token(self.users[role], label)[1]
 
 
+def spanish_site(home: Path) -> Config:
+    """An English→Spanish site translated by Apertium (installed here): what the desk's page tests review."""
+    from samachar.config import SiteConfig, TranslationConfig
+
+    return Config(home=home, site=SiteConfig(language="es", title="Noticias", base_url="https://n.example/"),
+                  translation=TranslationConfig(source_language="en", engines=["apertium"]), default_policy="full")
+
+
 @contextlib.contextmanager
 def open_desk(tmp_path: Path, config: Config | None = None, *, admin: bool = True) -> Iterator[Desk]:
     """A desk over a home in ``tmp_path`` (its own store from ``database_url``), with an editor and an admin."""

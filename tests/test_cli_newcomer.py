@@ -263,3 +263,12 @@ def test_translate_json_carries_the_same_metadata_as_extract_json(home, capsys):
     metadata = ("canonical_url", "publisher", "author", "published", "modified", "image", "language", "source")
     assert code == 0 and extracted["publisher"] and extracted["published"]
     assert {k: translated[k] for k in metadata} == {k: extracted[k] for k in metadata}
+
+
+def test_registering_the_commands_loads_no_database_or_web_library():
+    """Every command pays for the parser: `story`, `user` and `token` register without SQLAlchemy, Starlette, NumPy."""
+    code = ("import sys; from samachar.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in ('sqlalchemy', 'starlette', 'numpy', 'argon2') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["[]"], proc.stdout

@@ -10,7 +10,7 @@ import time
 
 import pytest
 from conftest import database_url
-from desk import PASSWORDS, USERS, cheap_hasher, csrf_of, open_desk, sign_in, signed_in
+from desk import PASSWORDS, USERS, cheap_hasher, csrf_of, open_desk, sign_in, signed_in, spanish_site
 from lxml import html as lxml_html
 
 from samachar.store import Store
@@ -152,12 +152,7 @@ def test_every_desk_page_and_error_is_not_cached(desk):
 
 @pytest.fixture
 def review_desk(tmp_path):
-    from samachar.config import Config, SiteConfig, TranslationConfig
-
-    config = Config(home=tmp_path / "home", site=SiteConfig(language="es", title="Noticias",
-                                                             base_url="https://n.example/"),
-                    translation=TranslationConfig(source_language="en", engines=["apertium"]), default_policy="full")
-    with open_desk(tmp_path, config) as opened:
+    with open_desk(tmp_path, spanish_site(tmp_path / "home")) as opened:
         yield opened
 
 

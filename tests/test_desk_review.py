@@ -6,11 +6,10 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from desk import csrf_of, open_desk, signed_in
+from desk import csrf_of, open_desk, signed_in, spanish_site
 from lxml import html as lxml_html
 from test_editorial import APERTIUM, ROADS, held_entry, segment
 
-from samachar.config import Config, SiteConfig, TranslationConfig
 from samachar.model import EntryState, Flag
 from samachar.pipeline import Pipeline
 from samachar.stages import stage
@@ -20,10 +19,7 @@ from samachar.translate.memory import HUMAN
 
 @pytest.fixture
 def desk(tmp_path):
-    config = Config(home=tmp_path / "home", site=SiteConfig(language="es", title="Noticias",
-                                                             base_url="https://n.example/"),
-                    translation=TranslationConfig(source_language="en", engines=["apertium"]), default_policy="full")
-    with open_desk(tmp_path, config) as opened:
+    with open_desk(tmp_path, spanish_site(tmp_path / "home")) as opened:
         yield opened
 
 

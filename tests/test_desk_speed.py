@@ -11,21 +11,17 @@ import re
 
 import jinja2
 import pytest
-from desk import open_desk, signed_in
+from desk import open_desk, signed_in, spanish_site
 from sqlalchemy import event
 from test_editorial import held_entry
 
 from samachar import editorial
-from samachar.config import Config, SiteConfig, TranslationConfig
 from samachar.web.admin import render, review
 
 
 @pytest.fixture
 def desk(tmp_path):
-    config = Config(home=tmp_path / "home", site=SiteConfig(language="es", title="Noticias",
-                                                             base_url="https://n.example/"),
-                    translation=TranslationConfig(source_language="en", engines=["apertium"]), default_policy="full")
-    with open_desk(tmp_path, config) as opened:
+    with open_desk(tmp_path, spanish_site(tmp_path / "home")) as opened:
         yield opened
 
 

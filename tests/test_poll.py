@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import os
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -358,7 +359,10 @@ def test_many_big_feeds_are_parsed_on_a_few_threads_not_one_per_feed(monkeypatch
     big = _feed_of_relative_links(400)
     assert len(big) > poll.PARSE_IN_THREAD_BYTES
 
+    loop_thread: list[int] = []
+
     async def scenario() -> list[PollOutcome]:
+        loop_thread.append(threading.get_ident())
         async with LoopbackServer() as server:
             server.route("/feed/*", feed_handler(big))
             states = [SourceState(id=i, url=server.url(f"/feed/{i}")) for i in range(12)]
@@ -367,4 +371,6 @@ def test_many_big_feeds_are_parsed_on_a_few_threads_not_one_per_feed(monkeypatch
 
     outcomes = run(scenario())
     assert [o.status for o in outcomes] == ["ok"] * 12 and all(len(o.feed.entries) == 400 for o in outcomes)
-    assert 1 <= len(threads) <= poll.PARSE_THREADS <= 2
+    assert poll.PARSE_THREADS == min(2, os.cpu_count() or 1)  # never more parse threads than two cores
+    assert threads and loop_thread[0] not in threads  # every big feed was parsed off the event loop
+    assert len(threads) <= poll.PARSE_THREADS  # 12 feeds at once, yet only the pool's threads parsed

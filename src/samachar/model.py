@@ -16,6 +16,7 @@ from typing import Any
 
 BLOCK_KINDS = ("heading", "paragraph", "quote", "list_item", "figure", "preformatted")
 POLICIES = ("full", "excerpt", "link")
+ROLES = ("editor", "admin")  # the desk's roles, least first: an admin may do everything an editor may
 
 
 class EntryState(str, Enum):

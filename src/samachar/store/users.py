@@ -15,10 +15,9 @@ from typing import Any
 
 from sqlalchemy import CursorResult, Engine, delete, func, select, update
 
+from samachar.model import ROLES
 from samachar.store.schema import api_tokens, login_attempts, sessions, users
 from samachar.store.sources import MAX_ID
-
-ROLES = ("editor", "admin")  # an admin may do everything an editor may
 
 
 def utcnow() -> datetime:

@@ -13,8 +13,6 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
-
 from samachar.config import Config
 from samachar.errors import SamacharError
 
@@ -56,6 +54,8 @@ def _positive(text: str) -> int:
 
 def stories_of(store: Store, entry_ids: list[int]) -> dict[int, int | None]:
     """Each entry's story, None when it is alone in it (or not placed yet): ``entry list --json``'s ``story``."""
+    from sqlalchemy import func, select
+
     from samachar.store.schema import story_members
 
     found: dict[int, int | None] = dict.fromkeys(entry_ids)
@@ -97,6 +97,8 @@ def _placed(store: Store, entry_id: int) -> None:
 
 
 def _in_index(store: Store, entry_id: int) -> bool:
+    from sqlalchemy import select
+
     from samachar.store.schema import story_members
 
     query = select(story_members.c.story_id).where(story_members.c.entry_id == entry_id)

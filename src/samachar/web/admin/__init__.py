@@ -15,14 +15,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from samachar.web.admin.accounts import Accounts
-
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from samachar.config import Config
     from samachar.service import SiteService
     from samachar.store import Store
+    from samachar.web.admin.accounts import Accounts  # imported when a desk is made: `samachar user` needs none
 
 
 @dataclass
@@ -36,6 +35,8 @@ class DeskContext:
     flash_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)  # signs flash cookies
 
     def __post_init__(self) -> None:
+        from samachar.web.admin.accounts import Accounts
+
         admin = self.config.admin
         self.accounts = Accounts(self.store, idle=timedelta(hours=admin.session_hours),
                                  lifetime=timedelta(days=admin.session_max_days))

@@ -20,7 +20,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from samachar.errors import SamacharError
-from samachar.store.users import ROLES, ApiToken, User, utcnow
+from samachar.model import ROLES
+from samachar.store.users import ApiToken, User, utcnow
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher

@@ -132,18 +132,21 @@ async def source_page(request: Request) -> Response:
     if source is None:
         return _not_found(request, _("No such source."))
     desk = desk_of(request)
-    targets = [name for name in _target_names(request)][1:]  # the site takes every source
+    targets = list(_target_names(request))[1:]  # the site takes every source
+
+    def page(status_code: int = 200, **extra: Any) -> Response:
+        return render(request, "admin/source.html", status_code=status_code, source=source, policies=POLICIES,
+                      seo_choices=SEO_CHOICES, targets=targets, **_source_view(source), **extra)
+
     if request.method == "GET":
-        return render(request, "admin/source.html", source=source, policies=POLICIES, seo_choices=SEO_CHOICES,
-                      targets=targets, **_source_view(source))
+        return page()
     form = await form_of(request)
     try:
         changes = {"name": _field(form, "name") or None, "policy": _choice(_field(form, "policy"), POLICIES),
                    "seo": _choice(_field(form, "seo"), SEO_CHOICES),
                    "interval_minutes": _interval(_field(form, "interval"))}
     except SamacharError as exc:
-        return render(request, "admin/source.html", status_code=400, source=source, policies=POLICIES,
-                      seo_choices=SEO_CHOICES, targets=targets, error=one_line(exc), **_source_view(source))
+        return page(400, error=one_line(exc))
     routes: dict[str, dict[str, str]] | None = None
     if _field(form, "targets_mode") == "listed":
         routes = {}

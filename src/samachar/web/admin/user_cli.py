@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from samachar.errors import SamacharError
-from samachar.store.users import ROLES
+from samachar.model import ROLES
 
 if TYPE_CHECKING:
     from samachar.config import Config
