@@ -170,7 +170,8 @@ class StoryIndex:
     def _keys(self, features: Any) -> tuple[np.ndarray, np.ndarray]:
         """The similarity's keys for the features (int64), and how many kept entries are filed under each."""
         every = self.similarity.keys(features)
-        keys = self._np.fromiter(every, dtype=self._np.int64, count=len(every))
+        np = self._np
+        keys = every if isinstance(every, np.ndarray) else np.fromiter(every, dtype=np.int64, count=len(every))
         return keys, self._filed[keys & (FILED_SLOTS - 1)]
 
     def _keep(self, entry_id: int, published: datetime, lang: str, sig: np.ndarray, features: Any,
@@ -241,8 +242,15 @@ class StoryIndex:
         """Read the signatures placed since the last read (all of the horizon on start), by this process or another."""
         np = self._np
         with self.store.engine.connect() as conn:
-            if (conn.execute(select(func.max(story_signatures.c.id))).scalar() or 0) <= self._seen_up_to:
-                return  # nothing placed since the last read (the usual case: one statement per batch)
+            # What was placed since the last read, ids only: usually this process's own last batch, which is
+            # kept already (then nothing more is read; the blobs are read only for entries placed elsewhere).
+            placed = conn.execute(select(story_signatures.c.id, story_signatures.c.entry_id)
+                                  .where(story_signatures.c.id > self._seen_up_to)).all()
+            if not placed:
+                return
+            if all(entry_id in self._kept for _, entry_id in placed):
+                self._seen_up_to = max(row_id for row_id, _ in placed)
+                return
             newest = conn.execute(select(func.max(story_signatures.c.published))
                                   .where(story_signatures.c.id > self._seen_up_to)).scalar()
             if newest is None:
@@ -323,29 +331,30 @@ class StoryIndex:
     def _decide(self, item: StoryItem, sig: np.ndarray, bands: list[int], features: Any, batch: _Batch) -> None:
         """The entry the item matched (a near-verbatim copy first, else the same story), kept for the batch."""
         keys, filed = self._keys(features)
+        order = self._np.argsort(filed, kind="stable")  # the rarest keys first
         near = self._lsh.best(sig, self.settings.near_duplicate_threshold, bands)
         if near is not None and self._kept[near[0]].lang == item.lang:
             batch.add(item, near[0], True, near[1], sig, self.similarity.encode(features))
         else:
-            match = self._same_story(item, features, keys, filed)
+            match = self._same_story(item, features, keys, filed, order)
             batch.add(item, match[0] if match else None, False, match[1] if match else 0.0, sig,
                       self.similarity.encode(features))
-        rarest = self._np.argsort(filed, kind="stable")[:FILE_KEYS]
-        self._keep(item.entry_id, item.published, item.lang, sig, features, keys[rarest], bands)
+        self._keep(item.entry_id, item.published, item.lang, sig, features, keys[order[:FILE_KEYS]], bands)
 
     def _story_of(self, conn: Connection, entry_id: int) -> int | None:
         found: int | None = conn.execute(select(story_members.c.story_id)
                                          .where(story_members.c.entry_id == entry_id)).scalar()
         return found
 
-    def _same_story(self, item: StoryItem, features: Any, keys: np.ndarray,
-                    filed: np.ndarray) -> tuple[int, float] | None:
+    def _same_story(self, item: StoryItem, features: Any, keys: np.ndarray, filed: np.ndarray,
+                    order: np.ndarray) -> tuple[int, float] | None:
         """The kept entry within the window that scores highest with the item, at or above the threshold.
 
-        Candidates come from the postings of the item's rarest keys (filed under by the fewest, but some).
+        Candidates come from the postings of the item's rarest keys (filed under by the fewest, but some;
+        ``order`` ranks the keys by ``filed``).
         """
-        some = self._np.flatnonzero((filed > 0) & (filed <= MAX_POSTING))
-        rarest = keys[some[self._np.argsort(filed[some], kind="stable")[:QUERY_KEYS]]].tolist()
+        ranked_filed = filed[order]
+        rarest = keys[order[(ranked_filed > 0) & (ranked_filed <= MAX_POSTING)][:QUERY_KEYS]].tolist()
         postings, kept_now = self._postings, self._kept
         found = []
         for key in rarest:
@@ -364,8 +373,8 @@ class StoryIndex:
                 del posting[:stale]
             found.append(posting)
         hits = Counter(chain.from_iterable(found))
-        ranked = sorted((e for e, n in hits.items() if n >= MIN_SHARED_KEYS and e in kept_now
-                         and kept_now[e].features is not None
+        shared = [e for e, n in hits.items() if n >= MIN_SHARED_KEYS]
+        ranked = sorted((e for e in shared if e in kept_now and kept_now[e].features is not None
                          and abs(kept_now[e].published - item.published) <= self._window), key=lambda e: (-hits[e], e))
         best: tuple[int, float] | None = None
         for entry_id in ranked[:MAX_CANDIDATES]:

@@ -94,6 +94,7 @@ class MinHashLSH:
     def __init__(self) -> None:
         self._buckets: dict[int, list[int]] = {}
         self._signatures: dict[int, np.ndarray] = {}
+        self._bands: dict[int, list[int]] = {}  # each key's band keys, for its removal
 
     def __len__(self) -> int:
         return len(self._signatures)
@@ -104,7 +105,8 @@ class MinHashLSH:
             return
         if bands is None:
             bands = band_keys(sig)[0].tolist()
-        self._signatures[key] = sig  # its band keys are computed again on removal: memory, not time, is short
+        self._signatures[key] = sig
+        self._bands[key] = bands
         buckets = self._buckets
         for band in bands:
             bucket = buckets.get(band)
@@ -114,10 +116,9 @@ class MinHashLSH:
                 bucket.append(key)
 
     def remove(self, key: int) -> None:
-        sig = self._signatures.pop(key, None)
-        if sig is None:
+        if self._signatures.pop(key, None) is None:
             return
-        for band in band_keys(sig)[0].tolist():
+        for band in self._bands.pop(key):
             bucket = self._buckets.get(band)
             if bucket is not None:
                 bucket.remove(key)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from samachar.stories.model import StoryItem
-from samachar.stories.text import fold, term, words
+from samachar.stories.text import fold, term, word_hashes, words
 
 if TYPE_CHECKING:
     import numpy as np
@@ -64,7 +64,9 @@ _STOP = frozenset(fold(" ".join((
     "का की के को में से पर ने है हैं था थे थी और या भी तो यह वह इस उस एक कि जो कर किया गया गई गए हो रहा रही रहे "
     "लिए साथ बाद पहले तक कहा बताया ही नहीं हुआ हुई हुए अपने उन्होंने वे ये जब तब कुछ सभी किसी",
 ))).split())
-_CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:(?:of|de|la|al|bin)\s+)?[A-Z][\w'’-]*)*")
+# A capital not preceded by a letter (checked after it: a pattern that starts with its capital is scanned for
+# in C), then the words that continue the name.
+_CAPITALISED = re.compile(r"[A-Z](?<!\w.)[\w'’-]*(?:\s+(?:(?:of|de|la|al|bin)\s+)?[A-Z][\w'’-]*)*")
 _HONORIFIC = re.compile(r"(?:श्री|श्रीमती|डॉ\.?|मंत्री|मुख्यमंत्री|प्रधानमंत्री|जज|न्यायाधीश|कप्तान)\s+(\S+(?:\s+\S+)?)")
 _DEVANAGARI = re.compile("[\u0900-\u097f]")
 _PLACE_SUFFIX = ("पुर", "बाद", "गढ़", "नगर", "गंज", "कोट", "पुरा", "गांव", "घाटी", "जिले", "जिला")
@@ -76,7 +78,8 @@ _MONTHS = frozenset(fold(
 ).split())
 
 
-_NUMBER = re.compile(r"(?<![^ ])(\d[^ ]*)(?= ([^ ]+)|$)")  # a word that starts with a digit, and the word after
+# A word that starts with a digit (its start checked after the digit, which is scanned for in C), and the word after.
+_NUMBER = re.compile(r"(\d(?<![^ ]\d)[^ ]*)(?= ([^ ]+)|$)")
 
 
 def _figures(body: Sequence[str]) -> set[str]:
@@ -97,21 +100,10 @@ def _figures(body: Sequence[str]) -> set[str]:
     return found
 
 
-_TERM_WORDS: dict[str, int] = {}  # folded word → its hash when it can be a term (not a stop word, digit…), else -1
-
-
-def _term_hashes(found: Sequence[str]) -> set[int]:
-    """The hashes of the words that can be terms: one C-level look-up pass, words seen before being most."""
-    hashes = list(map(_TERM_WORDS.get, found))
-    if None in hashes:
-        if len(_TERM_WORDS) + len(found) >= 500_000:
-            _TERM_WORDS.clear()
-        _TERM_WORDS.update((w, term(w) if len(w) > 1 and w not in _STOP and not w.isdigit() else -1)
-                           for w in set(found).difference(_TERM_WORDS))
-        hashes = list(map(_TERM_WORDS.get, found))
-    terms: set[int] = set(hashes)  # type: ignore[arg-type]  # every word is known now
-    terms.discard(-1)
-    return terms
+def _terms(found: Sequence[str], hashes: Sequence[int]) -> set[int]:
+    """The hashes of the words that can be terms: not stop words, single letters or bare digits."""
+    return {hashed for word, hashed in zip(found, hashes, strict=True)
+            if len(word) > 1 and word not in _STOP and not word.isdigit()}
 
 
 DF_SLOTS = 1 << 22  # document frequencies are counted per hashed slot of a key (16 MB; rare collisions)
@@ -125,8 +117,9 @@ class LexicalFeatures:
     names: frozenset[int]  # people, places, organisations
     figures: frozenset[int]  # numbers with the word after them
     # Derived once, by the similarity: [the keys' document-frequency slots (NumPy), the sums of weights when
-    # first compared (Σ idf² of terms, Σ idf of names, of title words, of figures)].
-    derived: list[Any] = field(default_factory=lambda: [None, None], compare=False, repr=False)
+    # first compared (Σ idf² of terms, Σ idf of names, of title words, of figures), the keys (NumPy; until
+    # the slots are made)].
+    derived: list[Any] = field(default_factory=lambda: [None, None, None], compare=False, repr=False)
 
 
 class LexicalSimilarity:
@@ -162,8 +155,8 @@ class LexicalSimilarity:
         title_all = words(item.title)
         title_words = [w for w in title_all if w not in _STOP and len(w) > 1]
         body_words = words(item.text)[:self.LEAD_WORDS]
-        terms = _term_hashes(body_words)
-        terms.update(_term_hashes(title_all))
+        terms = _terms(body_words, word_hashes(item.text)[:self.LEAD_WORDS])
+        terms.update(_terms(title_all, word_hashes(item.title)))
         names = set()
         devanagari = _DEVANAGARI.search(item.text) is not None
         for text in (item.title, item.text[:self.LEAD_CHARS]):
@@ -193,18 +186,23 @@ class LexicalSimilarity:
             offset += 4 * count
         return LexicalFeatures(hours, parts[0], parts[1], parts[2], parts[3])
 
-    def keys(self, features: LexicalFeatures) -> Collection[int]:
-        """Its words, names and figures: the index looks up the rarest of them (see StoryIndex)."""
-        return features.terms | features.names | features.figures
+    def keys(self, features: LexicalFeatures) -> np.ndarray:
+        """Its words, names and figures (int64): the index looks up the rarest of them (see StoryIndex)."""
+        derived = features.derived
+        if derived[2] is None:
+            every = features.terms | features.names | features.figures
+            derived[2] = self._np.fromiter(every, dtype=self._np.int64, count=len(every))
+        found: np.ndarray = derived[2]
+        return found
 
     def _slots(self, features: LexicalFeatures) -> np.ndarray:
         """The document-frequency slots of the item's keys (two keys in one slot count once, in adding as in
         removing: NumPy's ``a[slots] += 1`` adds once per slot)."""
         derived = features.derived
         if derived[0] is None:
-            keys = features.terms | features.names | features.figures
-            slots = self._np.fromiter(keys, dtype=self._np.int64, count=len(keys)) & (DF_SLOTS - 1)
-            derived[0] = slots.astype(self._np.int32)  # kept while the item is in the window: half the memory
+            # Kept while the item is in the window, as int32 (half the memory); the keys themselves go.
+            derived[0] = (self.keys(features) & (DF_SLOTS - 1)).astype(self._np.int32)
+            derived[2] = None
         found: np.ndarray = derived[0]
         return found
 

@@ -12,7 +12,6 @@ import re
 import unicodedata
 import zlib
 from functools import cache, lru_cache
-from itertools import chain
 
 from samachar.translate.segment import WORD_CLASS
 
@@ -35,6 +34,9 @@ def _digit_table() -> dict[int, int]:
 _MARKS = re.compile(r"[\u0300-\u036f]")
 _OTHER_DIGIT = re.compile(r"[^\x00-\x7f](?<=\d)")  # a decimal digit outside ASCII
 _DEVANAGARI_BLOCK = re.compile(r"[\u0900-\u097f]")
+# Any of what fold has more to do for than case: invisible characters, combining accents, Devanagari, a
+# decimal digit outside ASCII.
+_SPECIAL = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad\u0300-\u036f\u0900-\u097f]|[^\x00-\x7f](?<=\d)")
 _GROUPED = re.compile(r"(\d)[,\u066c](?=\d)")  # 1,200 and 1,20,000: separators inside a number
 _WORD = re.compile(rf"\d+(?:\.\d+)?|{WORD_CLASS}+")
 _ASCII_WORD = re.compile(r"\d+(?:\.\d+)?|[a-z0-9_]+")
@@ -43,18 +45,17 @@ _ASCII_WORD = re.compile(r"\d+(?:\.\d+)?|[a-z0-9_]+")
 def fold(text: str) -> str:
     """Case, accents, digits and Devanagari variants folded; punctuation kept for :func:`words` to drop.
 
-    Each step runs only where a quick search says it has something to do: most text needs few of them.
+    Each step runs only where a quick search says it has something to do: most text needs none of them.
     """
-    if _GROUPED.search(text):
-        text = _GROUPED.sub(r"\1", text)
-    if text.isascii():
-        return text.casefold()
+    text = _GROUPED.sub(r"\1", text)
+    if text.isascii() or (not _SPECIAL.search(text) and unicodedata.is_normalized("NFKD", text)):
+        return text.casefold()  # curly quotes and dashes need nothing more
     if _INVISIBLE.search(text):
         text = _INVISIBLE.sub("", text)
     decomposed = not unicodedata.is_normalized("NFKD", text)
     if decomposed:
         text = unicodedata.normalize("NFKD", text)
-    if _MARKS.search(text):  # accents go whether they came composed or not (a token folds as its text would)
+    if _MARKS.search(text):  # accents go whether they came composed or not
         text = _MARKS.sub("", text)
         decomposed = True
     if decomposed:
@@ -66,57 +67,32 @@ def fold(text: str) -> str:
     return text.casefold()
 
 
-def _token_words(token: str) -> tuple[str, ...]:
-    """The folded words of one whitespace-separated token (folding never joins or splits across spaces)."""
-    folded = fold(token)
-    found = (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
-    return tuple(w.strip("_") for w in found if w.strip("_")) if "_" in folded else tuple(found)
-
-
 @lru_cache(maxsize=32)  # the index and the similarity both split each body: once is enough
-def words(text: str) -> tuple[str, ...]:
-    """The folded words of ``text``; numbers stay whole (``3.5``, ``120000``).
+def split(text: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The folded words of ``text`` (numbers stay whole: ``3.5``, ``120000``) and a stable 32-bit hash
+    (CRC-32, as :func:`term` gives it) of each, which shingles and features share.
 
-    Folded token by token, each token once: texts share most of their tokens, so a look-up per token
-    replaces the Unicode normalisation and the word expression over the whole text.
+    The text is folded whole and split by one expression, each word hashed afresh: C-level passes over
+    new strings, which stay fast in a process whose caches the index keeps busy (a look-up per token in
+    a table of every token seen was twice as slow there).
     """
-    tokens = text.split()
-    known = _TOKENS
-    found = list(map(known.get, tokens))
-    if None in found:
-        if len(known) + len(tokens) >= _MAX_TOKENS:
-            known.clear()
-        known.update((token, _token_words(token)) for token in set(tokens).difference(known))
-        found = list(map(known.__getitem__, tokens))
-    return tuple(chain.from_iterable(found))  # type: ignore[arg-type]  # every token is split now
+    folded = fold(text)
+    found = (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
+    if "_" in folded:  # the word expressions take the underscore as a letter; it is not one
+        found = [w.strip("_") for w in found if w.strip("_")]
+    return tuple(found), tuple(map(zlib.crc32, map(str.encode, found)))
 
 
-@lru_cache(maxsize=32)
+def words(text: str) -> tuple[str, ...]:
+    """The folded words of ``text`` (see :func:`split`)."""
+    return split(text)[0]
+
+
 def word_hashes(text: str) -> tuple[int, ...]:
-    """A stable 32-bit hash (CRC-32) of each of :func:`words` of ``text``: shingles and features share them."""
-    found = words(text)
-    hashes = list(map(_TERMS.get, found))  # most words were seen before: one C-level pass looks them up
-    if None in hashes:
-        if len(_TERMS) + len(found) >= _MAX_TERMS:
-            _TERMS.clear()
-        _TERMS.update((w, zlib.crc32(w.encode())) for w in set(found).difference(_TERMS))
-        hashes = list(map(_TERMS.get, found))
-    return tuple(hashes)  # type: ignore[arg-type]  # every word is known now
+    """The hash of each of :func:`words` of ``text``, as :func:`term` gives it (see :func:`split`)."""
+    return split(text)[1]
 
 
 def term(word: str) -> int:
-    """The hash of one folded word or name, as :func:`word_hashes` gives it (remembered: words recur)."""
-    found = _TERMS.get(word)
-    if found is None and " " in word:
-        return zlib.crc32(word.encode())  # names and figures vary without end: hashed, not remembered
-    if found is None:
-        if len(_TERMS) >= _MAX_TERMS:
-            _TERMS.clear()
-        found = _TERMS[word] = zlib.crc32(word.encode())
-    return found
-
-
-_TERMS: dict[str, int] = {}
-_MAX_TERMS = 500_000  # words remembered, at most (names and figures, which vary without end, are not)
-_TOKENS: dict[str, tuple[str, ...]] = {}  # a whitespace-separated token → its folded words
-_MAX_TOKENS = 300_000  # tokens remembered, at most
+    """The hash of one folded word or name, as :func:`word_hashes` gives it."""
+    return zlib.crc32(word.encode())
