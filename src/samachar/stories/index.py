@@ -27,7 +27,7 @@ from samachar.plugins import load_class
 from samachar.store.schema import stories, story_members, story_signatures
 from samachar.store.sources import utcnow
 from samachar.stories.model import Placement, StoryError, StoryItem, StoryRow, StorySettings
-from samachar.stories.similarity import StorySimilarity
+from samachar.stories.similarity import StorySimilarity, scorer
 from samachar.stories.text import word_hashes
 
 if TYPE_CHECKING:
@@ -166,6 +166,7 @@ class StoryIndex:
         self._newest: datetime | None = None
         self._seen_up_to = 0  # the highest story_signatures.id read
         self.similarity = load_similarity(self.settings.similarity)
+        self._score_many = scorer(self.similarity)
 
     def _keys(self, features: Any) -> tuple[np.ndarray, np.ndarray]:
         """The similarity's keys for the features (int64), and how many kept entries are filed under each."""
@@ -377,9 +378,9 @@ class StoryIndex:
         ranked = sorted((e for e in shared if e in kept_now and kept_now[e].features is not None
                          and abs(kept_now[e].published - item.published) <= self._window), key=lambda e: (-hits[e], e))
         best: tuple[int, float] | None = None
-        for entry_id in ranked[:MAX_CANDIDATES]:
-            kept = kept_now[entry_id]
-            score = self.similarity.score(features, kept.features)
+        candidates = ranked[:MAX_CANDIDATES]
+        scores = self._score_many(features, [kept_now[e].features for e in candidates]) if candidates else []
+        for entry_id, score in zip(candidates, scores, strict=True):
             if score >= self.threshold and (best is None or score > best[1]):
                 best = (entry_id, score)
         return best

@@ -32,11 +32,15 @@ def _digit_table() -> dict[int, int]:
 
 
 _MARKS = re.compile(r"[\u0300-\u036f]")
-_OTHER_DIGIT = re.compile(r"[^\x00-\x7f](?<=\d)")  # a decimal digit outside ASCII
 _DEVANAGARI_BLOCK = re.compile(r"[\u0900-\u097f]")
-# Any of what fold has more to do for than case: invisible characters, combining accents, Devanagari, a
-# decimal digit outside ASCII.
-_SPECIAL = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad\u0300-\u036f\u0900-\u097f]|[^\x00-\x7f](?<=\d)")
+
+
+_OTHER_DIGIT = re.compile(r"[^\x00-\x7f](?<=\d)")  # a decimal digit outside ASCII
+# What fold has more to do for than case in NFKD text, besides such digits: an invisible character, a combining
+# accent, Devanagari.
+_SPECIAL = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad\u0300-\u036f\u0900-\u097f]")
+
+
 _GROUPED = re.compile(r"(\d)[,\u066c](?=\d)")  # 1,200 and 1,20,000: separators inside a number
 _WORD = re.compile(rf"\d+(?:\.\d+)?|{WORD_CLASS}+")
 _ASCII_WORD = re.compile(r"\d+(?:\.\d+)?|[a-z0-9_]+")
@@ -48,17 +52,18 @@ def fold(text: str) -> str:
     Each step runs only where a quick search says it has something to do: most text needs none of them.
     """
     text = _GROUPED.sub(r"\1", text)
-    if text.isascii() or (not _SPECIAL.search(text) and unicodedata.is_normalized("NFKD", text)):
-        return text.casefold()  # curly quotes and dashes need nothing more
+    if text.isascii():
+        return text.casefold()
+    if unicodedata.is_normalized("NFKD", text):
+        if not _SPECIAL.search(text) and not _OTHER_DIGIT.search(text):
+            return text.casefold()  # curly quotes and dashes need nothing more
+    else:
+        text = unicodedata.normalize("NFKD", text)
     if _INVISIBLE.search(text):
         text = _INVISIBLE.sub("", text)
-    decomposed = not unicodedata.is_normalized("NFKD", text)
-    if decomposed:
-        text = unicodedata.normalize("NFKD", text)
     if _MARKS.search(text):  # accents go whether they came composed or not
         text = _MARKS.sub("", text)
-        decomposed = True
-    if decomposed:
+    if not unicodedata.is_normalized("NFC", text):  # what decomposing split and is not an accent, whole again
         text = unicodedata.normalize("NFC", text)
     if _OTHER_DIGIT.search(text):
         text = text.translate(_digit_table())
