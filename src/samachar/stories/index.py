@@ -14,11 +14,10 @@ split``, ``story merge``) count at once; placements made by another process are 
 from __future__ import annotations
 
 import heapq
-from collections import Counter
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
@@ -159,7 +158,8 @@ class StoryIndex:
         self._kept: dict[int, _Kept] = {}
         self._by_time: list[tuple[datetime, int]] = []  # a heap: the oldest signature kept first
         self._in_window: list[tuple[datetime, int]] = []  # a heap: the oldest features kept first
-        self._postings: dict[int, list[int]] = {}  # key → entries filed under it (and some no longer)
+        # key → entries filed under it (and some no longer), as raw int64 (one NumPy read for all an item's keys)
+        self._postings: dict[int, array[int]] = {}
         self._filed = self._np.zeros(FILED_SLOTS, dtype=self._np.int32)  # key slot → entries filed under it now
         self._evicted = 0
         self._lsh = self._minhash.MinHashLSH()
@@ -200,7 +200,7 @@ class StoryIndex:
             for key in keys.tolist():
                 posting = postings.get(key)
                 if posting is None:
-                    postings[key] = [entry_id]
+                    postings[key] = array("q", (entry_id,))
                 else:
                     posting.append(entry_id)
         if self._newest is None or published > self._newest:
@@ -225,11 +225,16 @@ class StoryIndex:
             self._lsh.remove(entry_id)
             if gone.features is not None:
                 self._forget(gone)
-        if self._evicted > max(1000, len(self._in_window)):  # postings drop entries lazily, and here at once
-            self._postings = {}
+        if self._evicted > max(1000, 2 * len(self._in_window)):  # postings keep entries gone, until now
+            postings: dict[int, array[int]] = {}
             for kept in sorted(self._kept.values(), key=lambda k: (k.published, k.entry_id)):
                 for key in kept.keys.tolist():
-                    self._postings.setdefault(key, []).append(kept.entry_id)
+                    posting = postings.get(key)
+                    if posting is None:
+                        postings[key] = array("q", (kept.entry_id,))
+                    else:
+                        posting.append(kept.entry_id)
+            self._postings = postings
             self._evicted = 0
 
     def _forget(self, kept: _Kept) -> None:
@@ -356,29 +361,23 @@ class StoryIndex:
         """
         ranked_filed = filed[order]
         rarest = keys[order[(ranked_filed > 0) & (ranked_filed <= MAX_POSTING)][:QUERY_KEYS]].tolist()
-        postings, kept_now = self._postings, self._kept
-        found = []
-        for key in rarest:
-            posting = postings.get(key)
-            if not posting:
-                continue
-            # Entries are filed in the order they come, so those whose features have left the window lead
-            # the list: cut them here, each once (a list is not counted again with what it no longer holds).
-            stale = 0
-            for entry_id in posting:
-                kept = kept_now.get(entry_id)
-                if kept is not None and kept.features is not None:
+        np, kept_now = self._np, self._kept
+        found = [posting for posting in map(self._postings.get, rarest) if posting]
+        if not found:
+            return None
+        # Entries counted by how many of these keys they are filed under, in one NumPy step over the postings'
+        # bytes; those filed under too few, gone, out of the window or without features are passed over.
+        ids, hits = np.unique(np.frombuffer(b"".join(found), dtype=np.int64), return_counts=True)
+        enough = hits >= MIN_SHARED_KEYS
+        ids, hits = ids[enough], hits[enough]
+        candidates: list[int] = []
+        for entry_id in ids[np.lexsort((ids, -hits))].tolist():  # the most keys shared first, then the lowest id
+            kept = kept_now.get(entry_id)
+            if kept is not None and kept.features is not None and abs(kept.published - item.published) <= self._window:
+                candidates.append(entry_id)
+                if len(candidates) == MAX_CANDIDATES:
                     break
-                stale += 1
-            if stale:
-                del posting[:stale]
-            found.append(posting)
-        hits = Counter(chain.from_iterable(found))
-        shared = [e for e, n in hits.items() if n >= MIN_SHARED_KEYS]
-        ranked = sorted((e for e in shared if e in kept_now and kept_now[e].features is not None
-                         and abs(kept_now[e].published - item.published) <= self._window), key=lambda e: (-hits[e], e))
         best: tuple[int, float] | None = None
-        candidates = ranked[:MAX_CANDIDATES]
         scores = self._score_many(features, [kept_now[e].features for e in candidates]) if candidates else []
         for entry_id, score in zip(candidates, scores, strict=True):
             if score >= self.threshold and (best is None or score > best[1]):

@@ -131,8 +131,9 @@ class LexicalFeatures:
     # (uint64), so that one search compares all parts of two items at once.
     keyed: np.ndarray
     sizes: tuple[int, int, int, int]  # keys per part, in PARTS order
-    # Derived by the similarity while it holds the item: [the document-frequency slots of its keys (NumPy)].
-    derived: list[Any] = field(default_factory=lambda: [None], compare=False, repr=False)
+    # Derived by the similarity: [the document-frequency slots of its keys (NumPy; while it holds the item),
+    # its keys (until then)].
+    derived: list[Any] = field(default_factory=lambda: [None, None], compare=False, repr=False)
 
     def part(self, name: str) -> np.ndarray:
         """One part's keys (uint32, sorted): ``terms`` (the distinctive words of title and body), ``names``
@@ -210,11 +211,14 @@ class LexicalSimilarity:
 
     def keys(self, features: LexicalFeatures) -> np.ndarray:
         """Its words, names and figures (int64): the index looks up the rarest of them (see StoryIndex)."""
-        terms, title, _, _ = features.sizes
-        keyed = features.keyed
-        every = self._np.concatenate((keyed[:terms], keyed[terms + title:])) & 0xFFFFFFFF  # not the title: its
-        # distinctive words are terms already
-        found: np.ndarray = self._np.unique(every).astype(self._np.int64)
+        derived = features.derived
+        if derived[1] is None:
+            terms, title, _, _ = features.sizes
+            keyed = features.keyed
+            every = self._np.concatenate((keyed[:terms], keyed[terms + title:])) & 0xFFFFFFFF  # not the title:
+            # its distinctive words are terms already
+            derived[1] = self._np.unique(every).astype(self._np.int64)
+        found: np.ndarray = derived[1]
         return found
 
     def _slots(self, features: LexicalFeatures) -> np.ndarray:
@@ -223,6 +227,7 @@ class LexicalSimilarity:
         derived = features.derived
         if derived[0] is None:  # kept while the item is in the window, as int32 (half the memory)
             derived[0] = (self.keys(features) & (DF_SLOTS - 1)).astype(self._np.int32)
+            derived[1] = None
         found: np.ndarray = derived[0]
         return found
 
@@ -237,38 +242,37 @@ class LexicalSimilarity:
     def _weights(self, keyed: np.ndarray) -> np.ndarray:
         """Each key's weight as it is now: IDF, squared for terms (whose cosine is taken)."""
         np = self._np
-        idf = np.log1p((self._docs + 1) / (self._df[(keyed & (DF_SLOTS - 1)).astype(np.intp)] + 1.0))
-        terms = keyed < np.uint64(1 << 32)
-        return np.where(terms, idf * idf, idf)
+        idf = np.log1p((self._docs + 1) / (self._df[keyed & np.uint64(DF_SLOTS - 1)] + 1.0))
+        return np.where(keyed < np.uint64(1 << 32), idf * idf, idf)
 
     def components_many(self, a: LexicalFeatures, others: Sequence[LexicalFeatures]) -> np.ndarray:
         """What the score weighs, for ``a`` against each of ``others`` (a row each): shared words (IDF cosine),
         names, title words, figures (IDF-weighted share of the smaller set), days apart.
 
-        All pairs in one set of NumPy steps: the others' keys joined, looked up in ``a``'s sorted keys once.
+        All pairs in one set of NumPy steps: every key weighed at once, the others' looked up in ``a``'s
+        sorted keys at once, sums per item and part by one ``bincount`` each.
         """
         np = self._np
-        count = len(others)
-        parts = len(PARTS)
-        joined = np.concatenate([b.keyed for b in others])
-        segment = np.repeat(np.arange(count * parts), [size for b in others for size in b.sizes])
-        weights = self._weights(joined)
-        own = self._weights(a.keyed)
-        own_totals = np.bincount(np.repeat(np.arange(parts), a.sizes), weights=own, minlength=parts)
-        totals = np.bincount(segment, weights=weights, minlength=count * parts).reshape(count, parts)
-        if a.keyed.size:
-            at = np.minimum(np.searchsorted(a.keyed, joined), a.keyed.size - 1)
-            shared = np.bincount(segment, weights=weights * (a.keyed[at] == joined),
-                                 minlength=count * parts).reshape(count, parts)
+        parts, groups = len(PARTS), (len(others) + 1) * len(PARTS)
+        keyed = np.concatenate([a.keyed, *(b.keyed for b in others)])
+        sizes = np.array([a.sizes, *(b.sizes for b in others)])
+        segment = np.repeat(np.arange(groups), sizes.ravel())  # (item, part) of each key; a's first
+        weights = self._weights(keyed)
+        totals = np.bincount(segment, weights=weights, minlength=groups).reshape(-1, parts)
+        own = a.keyed.size
+        if own:
+            rest = keyed[own:]
+            at = np.minimum(np.searchsorted(a.keyed, rest), own - 1)
+            shared = np.bincount(segment[own:], weights=weights[own:] * (a.keyed[at] == rest), minlength=groups)
+            shared = shared.reshape(-1, parts)[1:]
         else:
-            shared = np.zeros((count, parts))
-        sizes = np.array([b.sizes for b in others]).reshape(count, parts)
+            shared = np.zeros((len(others), parts))
+        own_totals, totals = totals[0], totals[1:]
         # The share of the smaller set (a's when they are as large): its total is the denominator.
-        smaller = np.where(np.array(a.sizes) <= sizes, own_totals, totals)
+        smaller = np.where(sizes[0] <= sizes[1:], own_totals, totals)
+        smaller[:, 0] = np.sqrt(own_totals[0] * totals[:, 0])  # terms: the cosine's norm
         with np.errstate(divide="ignore", invalid="ignore"):
             out = np.where(smaller > 0, shared / smaller, 0.0)
-            norm = np.sqrt(own_totals[0] * totals[:, 0])
-            out[:, 0] = np.where(norm > 0, shared[:, 0] / norm, 0.0)
         days = np.abs(a.hours - np.array([b.hours for b in others])) / 24.0
         found: np.ndarray = np.column_stack((out[:, _WEIGHED], days))
         return found
