@@ -123,3 +123,18 @@ def test_figures_and_names_are_hashed_as_stored_features_were():
     assert zlib.crc32(b"ravi kumar") in names and zlib.crc32(b"rampur") in names
     assert zlib.crc32(b"rampur") in terms and zlib.crc32(b"in") not in terms  # a stop word
     assert folding.word_hashes("Ravi’s 1,200") == (zlib.crc32(b"ravi"), zlib.crc32(b"s"), zlib.crc32(b"1200"))
+
+
+def test_features_read_back_are_those_placed():
+    """A restart rebuilds the index from stored features: read back, they file and score as when placed."""
+    similarity = LexicalSimilarity()
+    placed = [similarity.features(item(n, paragraphs, title, hours=n))
+              for n, (paragraphs, title) in enumerate(((WIRE, "Bus falls into gorge"), (OTHER, "Council meets")))]
+    for features in placed:
+        similarity.add(features)
+    read = [similarity.decode(similarity.encode(f)) for f in placed]
+    for live, back in zip(placed, read, strict=True):
+        assert np.array_equal(similarity.keys(live), similarity.keys(back))
+        assert np.array_equal(live.keyed, back.keyed) and live.sizes == back.sizes
+        assert len(similarity.keys(live)) == len(set(similarity.keys(live).tolist()))  # each key once
+    assert similarity.score(placed[0], placed[1]) == similarity.score(read[0], read[1])

@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 SIMILARITY_GROUP = "samachar.similarities"
 MAX_POSTING = 150  # a key shared by more kept entries than this is too common to find candidates by
 QUERY_KEYS = 24  # keys looked up per item: those filed under by the fewest kept entries (the rarest)
-FILE_KEYS = 64  # keys an item is filed under: its rarest when placed (filing under all would cost memory and time)
+FILE_KEYS = 32  # keys an item is filed under: its rarest when placed (filing under all would cost memory and time;
+# 32 find the synthetic and the labeled stories as 64 did)
 MAX_CANDIDATES = 4  # entries scored per item: those sharing the most of these keys with it
 MIN_SHARED_KEYS = 3  # and at least this many: one rare word in common is chance, not one event
 FILED_SLOTS = 1 << 22  # entries filed under each key are counted per hashed slot of the key (a NumPy array)

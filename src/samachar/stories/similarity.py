@@ -190,12 +190,18 @@ class LexicalSimilarity:
         return self._made(item.published.timestamp() / 3600.0,
                           (terms, set(map(term, title_words)), set(map(term, names)), set(map(term, _figures(body_words)))))
 
-    def _made(self, hours: float, parts: Sequence[Collection[int]]) -> LexicalFeatures:
+    def _made(self, hours: float, parts: Sequence[set[int]]) -> LexicalFeatures:
+        """The features of the parts' keys: one array made and sorted (the part in the high bits sorts the
+        parts apart), and the keys the index files under, while at hand as sets."""
         np = self._np
-        arrays = [np.sort(np.fromiter(part, dtype=np.uint64, count=len(part))) | np.uint64(n << 32)
-                  for n, part in enumerate(parts)]
-        sizes = tuple(len(part) for part in parts)
-        return LexicalFeatures(hours, np.concatenate(arrays), sizes)  # type: ignore[arg-type]  # four parts
+        terms, title, names, figures = parts
+        tagged = [*terms, *(key | 1 << 32 for key in title), *(key | 2 << 32 for key in names),
+                  *(key | 3 << 32 for key in figures)]
+        keyed = np.sort(np.array(tagged, dtype=np.uint64))
+        every = terms | names | figures
+        features = LexicalFeatures(hours, keyed, (len(terms), len(title), len(names), len(figures)))
+        features.derived[1] = np.sort(np.fromiter(every, dtype=np.int64, count=len(every)))
+        return features
 
     def encode(self, features: LexicalFeatures) -> bytes:
         head = struct.pack("<d4I", features.hours, *features.sizes)
