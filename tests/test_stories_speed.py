@@ -35,6 +35,16 @@ def test_signatures_of_a_batch_are_those_of_each_text():
     assert (keys[0] == keys[4]).sum() >= 1 > (keys[0] == keys[1]).sum()  # a copy shares a band, another text none
 
 
+def test_signatures_from_words_of_a_batch_are_those_of_each_text():
+    """The shingles of a whole batch are made in one pass; windows across two texts must not count."""
+    texts = ["\n\n".join(WIRE), "", "one", "one two", "\n\n".join(OTHER), "one two three", "\n\n".join(WIRE[:2])]
+    hashed = [word_hashes(text) for text in texts]
+    batch = minhash.signatures_of_words(hashed)
+    for row, words_hashed in zip(batch, hashed, strict=True):
+        assert np.array_equal(row, minhash.signature(minhash.shingles(words_hashed)))
+    assert minhash.signatures_of_words([]).shape == (0, minhash.PERMUTATIONS)
+
+
 def test_document_frequencies_return_to_nothing_when_every_item_leaves():
     similarity = LexicalSimilarity()
     features = [similarity.features(item(n, paragraphs, "Bus falls", hours=n))

@@ -313,11 +313,11 @@ class StoryIndex:
         # What needs no index is computed for the whole batch first: words, features, then the MinHash
         # signatures and their band keys in one NumPy step each.
         mh = self._minhash
-        shingled, features = [], []
+        hashed, features = [], []
         for item in todo.values():
-            shingled.append(mh.shingles(word_hashes(item.text)))
+            hashed.append(word_hashes(item.text))
             features.append(self.similarity.features(item))  # right after: the words of the text are cached
-        sigs = mh.signatures(shingled)
+        sigs = mh.signatures_of_words(hashed)
         bands = mh.band_keys(sigs).tolist()
         batch = _Batch()
         for n, item in enumerate(todo.values()):

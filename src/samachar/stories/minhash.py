@@ -10,6 +10,7 @@ whole batch of texts in one pass (:func:`signatures`), as their band keys are (:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 
 import numpy as np
 
@@ -53,21 +54,45 @@ def signature(hashes: np.ndarray) -> np.ndarray:
 
 def signatures(shingled: Sequence[np.ndarray]) -> np.ndarray:
     """The signatures of many texts' shingle hashes at once, one row each: one NumPy pass, not one per text."""
-    out = np.tile(_EMPTY, (len(shingled), 1))
-    full = [n for n, hashes in enumerate(shingled) if hashes.size]
-    if not full:
+    counts = np.fromiter(map(len, shingled), dtype=np.int64, count=len(shingled))
+    joined = np.concatenate(shingled) if len(shingled) else np.zeros(0, dtype=np.uint64)
+    return _signatures(joined.astype(np.uint64, copy=False), counts)
+
+
+def signatures_of_words(hashed_texts: Sequence[Sequence[int]]) -> np.ndarray:
+    """The signatures of many texts from their words' hashes (:func:`samachar.stories.text.word_hashes`):
+    :func:`signatures` of their :func:`shingles`, the shingles of all the texts made in one pass."""
+    lengths = np.fromiter(map(len, hashed_texts), dtype=np.int64, count=len(hashed_texts))
+    flat = np.fromiter(chain.from_iterable(hashed_texts), dtype=np.uint64, count=int(lengths.sum()))
+    mixed = flat.copy()  # at each position, the shingle that starts there (across texts too: those are dropped)
+    with np.errstate(over="ignore"):
+        for offset in range(1, SHINGLE):
+            mixed[:-offset] = mixed[:-offset] * _MIX + flat[offset:]
+    # A text's shingles start at its first len - SHINGLE + 1 positions; one shorter has one: its first word.
+    counts = np.minimum(lengths, np.maximum(lengths - SHINGLE + 1, 1))
+    total = int(counts.sum())
+    firsts = np.cumsum(counts) - counts
+    at = np.repeat(np.cumsum(lengths) - lengths, counts) + (np.arange(total) - np.repeat(firsts, counts))
+    short = np.repeat(lengths < SHINGLE, counts)
+    return _signatures(np.where(short, flat[at], mixed[at]), counts)
+
+
+def _signatures(joined: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Signatures of texts whose shingle hashes are ``joined``, ``counts`` of them for each text in turn."""
+    out = np.tile(_EMPTY, (len(counts), 1))
+    full = np.flatnonzero(counts)
+    if not full.size:
         return out
-    joined = np.concatenate([shingled[n] for n in full])
-    starts = np.cumsum([0] + [shingled[n].size for n in full[:-1]])
+    sizes = counts[full]
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
     minimum = np.empty((len(full), PERMUTATIONS), dtype=np.uint64)
     # Texts are taken whole, a few at a time, so that each pass's minimum is a text's minimum.
     first = 0
     while first < len(full):
-        last = first + 1
-        while last < len(full) and starts[last] + shingled[full[last]].size - starts[first] <= _CHUNK:
-            last += 1
-        end = starts[last] if last < len(full) else joined.size
-        part = joined[starts[first]:end]
+        last = int(np.searchsorted(ends, starts[first] + _CHUNK, side="right"))
+        last = max(last, first + 1)
+        part = joined[starts[first]:ends[last - 1]]
         with np.errstate(over="ignore"):  # repeated shingles change no minimum: no need to make them unique
             mixed = (part[:, None] * _A[None, :] + _B[None, :]) >> np.uint64(32)
         minimum[first:last] = np.minimum.reduceat(mixed, starts[first:last] - starts[first], axis=0)

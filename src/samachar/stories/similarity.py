@@ -169,6 +169,8 @@ class LexicalSimilarity:
         # Items holding each key (by hashed slot), updated in one NumPy step per item added or removed.
         self._df = np.zeros(DF_SLOTS, dtype=np.int32)
         self._docs = 0
+        self._part_weights = np.zeros(len(PARTS))  # WEIGHTS of the parts, in PARTS order
+        self._part_weights[_WEIGHED] = self.WEIGHTS[:len(PARTS)]
 
     def features(self, item: StoryItem) -> LexicalFeatures:
         title_all = words(item.title)
@@ -251,9 +253,9 @@ class LexicalSimilarity:
         idf = np.log1p((self._docs + 1) / (self._df[keyed & np.uint64(DF_SLOTS - 1)] + 1.0))
         return np.where(keyed < np.uint64(1 << 32), idf * idf, idf)
 
-    def components_many(self, a: LexicalFeatures, others: Sequence[LexicalFeatures]) -> np.ndarray:
-        """What the score weighs, for ``a`` against each of ``others`` (a row each): shared words (IDF cosine),
-        names, title words, figures (IDF-weighted share of the smaller set), days apart.
+    def _shares(self, a: LexicalFeatures, others: Sequence[LexicalFeatures]) -> tuple[np.ndarray, np.ndarray]:
+        """The shares of ``a`` against each of ``others``, a row each with a column per part (PARTS order), and
+        the days apart.
 
         All pairs in one set of NumPy steps: every key weighed at once, the others' looked up in ``a``'s
         sorted keys at once, sums per item and part by one ``bincount`` each.
@@ -274,13 +276,18 @@ class LexicalSimilarity:
         else:
             shared = np.zeros((len(others), parts))
         own_totals, totals = totals[0], totals[1:]
-        # The share of the smaller set (a's when they are as large): its total is the denominator.
+        # The share of the smaller set (a's when they are as large): its total is the denominator; for terms,
+        # the cosine's norm. Where it is 0 so is what is shared, and the share is 0.
         smaller = np.where(sizes[0] <= sizes[1:], own_totals, totals)
-        smaller[:, 0] = np.sqrt(own_totals[0] * totals[:, 0])  # terms: the cosine's norm
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.where(smaller > 0, shared / smaller, 0.0)
-        days = np.abs(a.hours - np.array([b.hours for b in others])) / 24.0
-        found: np.ndarray = np.column_stack((out[:, _WEIGHED], days))
+        smaller[:, 0] = np.sqrt(own_totals[0] * totals[:, 0])
+        days = np.abs(np.array([b.hours for b in others]) - a.hours) / 24.0
+        return shared / np.maximum(smaller, 1e-300), days
+
+    def components_many(self, a: LexicalFeatures, others: Sequence[LexicalFeatures]) -> np.ndarray:
+        """What the score weighs, for ``a`` against each of ``others`` (a row each): shared words (IDF cosine),
+        names, title words, figures (IDF-weighted share of the smaller set), days apart."""
+        shares, days = self._shares(a, others)
+        found: np.ndarray = self._np.column_stack((shares[:, _WEIGHED], days))
         return found
 
     def components(self, a: LexicalFeatures, b: LexicalFeatures) -> tuple[float, ...]:
@@ -293,7 +300,8 @@ class LexicalSimilarity:
         if not others:
             return []
         np = self._np
-        z = self.BIAS + self.components_many(a, others) @ np.array(self.WEIGHTS)
+        shares, days = self._shares(a, others)
+        z = shares @ self._part_weights + days * self.WEIGHTS[-1] + self.BIAS
         found: list[float] = (1.0 / (1.0 + np.exp(-z))).tolist()
         return found
 
