@@ -105,9 +105,11 @@ def _fold_every_step(text: str) -> str:
     "मंत्री ने कहा कि १२०० लोग क़िले में थे। ज़िले में चाँद और चांद zero\u200bwidth soft\u00adhyphen",
     "снег ПАДАЛ 3.5 mm __init__ snake_case _lead trail_ x_ \u00a8 \ufb01ne \u0301accent   tabs\tand\nlines",
     "“Curly” quotes — and dashes… only", "٣٤ digits ١٢٣, ௧௨ and ๑๒", "", "   ", "1,2,3 4.5.6 a,b",
+    "Cafe\u0301 man\u0303ana A\u030angstro\u0308m ＡＢＣ１,２００ x\u200d\u0301y 한국어 ᄒ\u1161\u11ab",
 ])
 def test_folding_skips_only_steps_with_nothing_to_do(text):
-    """fold() takes a step only where a quick search finds work for it; the result is that of every step."""
+    """fold() folds each run outside ASCII alone, and takes a step only where a quick search finds work for it;
+    the result is that of every step over the whole text."""
     from samachar.stories import text as folding
 
     assert folding.fold(text) == _fold_every_step(text)

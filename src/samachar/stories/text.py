@@ -41,6 +41,9 @@ _OTHER_DIGIT = re.compile(r"[^\x00-\x7f](?<=\d)")  # a decimal digit outside ASC
 _SPECIAL = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad\u0300-\u036f\u0900-\u097f]")
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_RUNS: dict[str, str] = {}  # a run of characters outside ASCII → folded
+_MAX_RUNS = 200_000  # runs remembered, at most
 _GROUPED = re.compile(r"(\d)[,\u066c](?=\d)")  # 1,200 and 1,20,000: separators inside a number
 _WORD = re.compile(rf"\d+(?:\.\d+)?|{WORD_CLASS}+")
 _ASCII_WORD = re.compile(r"\d+(?:\.\d+)?|[a-z0-9_]+")
@@ -49,13 +52,30 @@ _ASCII_WORD = re.compile(r"\d+(?:\.\d+)?|[a-z0-9_]+")
 def fold(text: str) -> str:
     """Case, accents, digits and Devanagari variants folded; punctuation kept for :func:`words` to drop.
 
-    Each step runs only where a quick search says it has something to do: most text needs none of them.
+    Only the runs of characters outside ASCII need more than case, each folded once (runs recur: curly
+    quotes, dashes, accented names, the words of a script): the other steps see those runs alone. Folding
+    a run alone gives what folding it in its text gives, as no step joins a run to the ASCII around it.
     """
     text = _GROUPED.sub(r"\1", text)
     if text.isascii():
         return text.casefold()
+    return _NON_ASCII.sub(_folded_run, text).casefold()
+
+
+def _folded_run(match: re.Match[str]) -> str:
+    run = match.group()
+    folded = _RUNS.get(run)
+    if folded is None:
+        if len(_RUNS) >= _MAX_RUNS:
+            _RUNS.clear()
+        folded = _RUNS[run] = _fold_steps(run)
+    return folded
+
+
+def _fold_steps(text: str) -> str:
+    """Folding's steps, each where a quick search says it has something to do."""
     if unicodedata.is_normalized("NFKD", text):
-        if not _SPECIAL.search(text) and not _OTHER_DIGIT.search(text):
+        if not _SPECIAL.search(text) and not _OTHER_DIGIT.search(text) and unicodedata.is_normalized("NFC", text):
             return text.casefold()  # curly quotes and dashes need nothing more
     else:
         text = unicodedata.normalize("NFKD", text)
