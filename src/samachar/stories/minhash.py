@@ -9,6 +9,7 @@ whole batch of texts in one pass (:func:`signatures`), as their band keys are (:
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from itertools import chain
 
@@ -118,9 +119,11 @@ class MinHashLSH:
     """Band buckets of the signatures kept; entries are removed as they leave the horizon."""
 
     def __init__(self) -> None:
-        self._buckets: dict[int, list[int]] = {}
+        # Buckets and band keys as arrays and tuples of ints: memory, and nothing for the garbage collector to
+        # walk through again and again (there are hundreds of thousands).
+        self._buckets: dict[int, array[int]] = {}
         self._signatures: dict[int, np.ndarray] = {}
-        self._bands: dict[int, list[int]] = {}  # each key's band keys, for its removal
+        self._bands: dict[int, tuple[int, ...]] = {}  # each key's band keys, for its removal
 
     def __len__(self) -> int:
         return len(self._signatures)
@@ -132,12 +135,12 @@ class MinHashLSH:
         if bands is None:
             bands = band_keys(sig)[0].tolist()
         self._signatures[key] = sig
-        self._bands[key] = bands
+        self._bands[key] = tuple(bands)
         buckets = self._buckets
         for band in bands:
             bucket = buckets.get(band)
             if bucket is None:
-                buckets[band] = [key]
+                buckets[band] = array("q", (key,))
             else:
                 bucket.append(key)
 

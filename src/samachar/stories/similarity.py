@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Callable, Collection, Sequence
+import zlib
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -117,6 +118,11 @@ def _terms(found: Sequence[str], hashes: Sequence[int]) -> set[int]:
             if len(word) > 1 and word not in _STOP and not word.isdigit()}
 
 
+def _hashed(found: Iterable[str]) -> set[int]:
+    """The hashes of words or names, as :func:`samachar.stories.text.term` gives them (in C, not one call each)."""
+    return set(map(zlib.crc32, map(str.encode, found)))
+
+
 DF_SLOTS = 1 << 22  # document frequencies are counted per hashed slot of a key (16 MB; rare collisions)
 PARTS = ("terms", "title", "names", "figures")  # what a score compares, each with its like (stored in this order)
 _WEIGHED = [0, 2, 1, 3]  # the parts in the order of the model's weights: terms, names, title, figures
@@ -190,7 +196,7 @@ class LexicalSimilarity:
         if devanagari:
             names.update(w for w in body_words if w.endswith(_PLACE_SUFFIX) and len(w) > 3)
         return self._made(item.published.timestamp() / 3600.0,
-                          (terms, set(map(term, title_words)), set(map(term, names)), set(map(term, _figures(body_words)))))
+                          (terms, _hashed(title_words), _hashed(names), _hashed(_figures(body_words))))
 
     def _made(self, hours: float, parts: Sequence[set[int]]) -> LexicalFeatures:
         """The features of the parts' keys: one array made and sorted (the part in the high bits sorts the
