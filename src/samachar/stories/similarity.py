@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from samachar.stories.model import StoryItem
-from samachar.stories.text import fold, term, word_hashes, words
+from samachar.stories.text import fold, word_hashes, words
 
 if TYPE_CHECKING:
     import numpy as np
