@@ -159,9 +159,10 @@ class StoryIndex:
         self._kept: dict[int, _Kept] = {}
         self._by_time: list[tuple[datetime, int]] = []  # a heap: the oldest signature kept first
         self._in_window: list[tuple[datetime, int]] = []  # a heap: the oldest features kept first
-        # key → the entries in the window filed under it, as raw int64 (one NumPy read for all an item's keys)
+        # key → entries filed under it (and some no longer), as raw int64 (one NumPy read for all an item's keys)
         self._postings: dict[int, array[int]] = {}
         self._filed = self._np.zeros(FILED_SLOTS, dtype=self._np.int32)  # key slot → entries filed under it now
+        self._evicted = 0
         self._lsh = self._minhash.MinHashLSH()
         self._newest: datetime | None = None
         self._seen_up_to = 0  # the highest story_signatures.id read
@@ -225,23 +226,24 @@ class StoryIndex:
             self._lsh.remove(entry_id)
             if gone.features is not None:
                 self._forget(gone)
+        if self._evicted > max(1000, 2 * len(self._in_window)):  # postings keep entries gone, until now
+            postings: dict[int, array[int]] = {}
+            for kept in sorted(self._kept.values(), key=lambda k: (k.published, k.entry_id)):
+                for key in kept.keys.tolist():
+                    posting = postings.get(key)
+                    if posting is None:
+                        postings[key] = array("q", (kept.entry_id,))
+                    else:
+                        posting.append(kept.entry_id)
+            self._postings = postings
+            self._evicted = 0
 
     def _forget(self, kept: _Kept) -> None:
-        """The entry's features leave the window: the similarity's statistics, the filed counts and the
-        postings follow (a posting left empty goes: the postings hold the window's entries only)."""
+        """The entry's features leave the window: the similarity's statistics and the filed counts follow."""
         self.similarity.remove(kept.features)
         self._filed[kept.keys & (FILED_SLOTS - 1)] -= 1
-        postings, entry_id = self._postings, kept.entry_id
-        for key in kept.keys.tolist():
-            posting = postings.get(key)
-            if posting is None:
-                continue
-            if len(posting) == 1:
-                if posting[0] == entry_id:
-                    del postings[key]
-            elif entry_id in posting:
-                posting.remove(entry_id)
         kept.features, kept.keys = None, self._no_keys
+        self._evicted += 1
 
     def _refresh(self) -> None:
         """Read the signatures placed since the last read (all of the horizon on start), by this process or another."""
