@@ -221,7 +221,7 @@ class LexicalSimilarity:
         keys = np.frombuffer(data, dtype="<u4", offset=struct.calcsize("<d4I")).astype(np.uint64)
         parts = np.repeat(np.arange(len(PARTS), dtype=np.uint64) << np.uint64(32), sizes)
         # Stored parts were sorted as they are now: no sort needed to read them back.
-        return LexicalFeatures(hours, keys | parts, tuple(sizes))  # type: ignore[arg-type]
+        return LexicalFeatures(hours, keys | parts, tuple(sizes))
 
     def keys(self, features: LexicalFeatures) -> np.ndarray:
         """Its words, names and figures (int64): the index looks up the rarest of them (see StoryIndex)."""
@@ -255,9 +255,10 @@ class LexicalSimilarity:
 
     def _weights(self, keyed: np.ndarray) -> np.ndarray:
         """Each key's weight as it is now: IDF, squared for terms (whose cosine is taken)."""
-        np = self._np
-        idf = np.log1p((self._docs + 1) / (self._df[keyed & np.uint64(DF_SLOTS - 1)] + 1.0))
-        return np.where(keyed < np.uint64(1 << 32), idf * idf, idf)
+        numpy = self._np
+        idf = numpy.log1p((self._docs + 1) / (self._df[keyed & numpy.uint64(DF_SLOTS - 1)] + 1.0))
+        found: np.ndarray = numpy.where(keyed < numpy.uint64(1 << 32), idf * idf, idf)
+        return found
 
     def _shares(self, a: LexicalFeatures, others: Sequence[LexicalFeatures]) -> tuple[np.ndarray, np.ndarray]:
         """The shares of ``a`` against each of ``others``, a row each with a column per part (PARTS order), and
