@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from samachar.store import Store
 
 
-def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser("story", help="stories several sources reported: list, split, merge")
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser("story",
+                                                           help="stories several sources reported: list, split, merge")
     actions = parser.add_subparsers(dest="story_action", required=True)
 
     p = actions.add_parser("list", help="stories with their entries, sources and first-seen time "
@@ -66,7 +67,7 @@ def stories_of(store: Store, entry_ids: list[int]) -> dict[int, int | None]:
                                        .where(story_members.c.entry_id.in_(chunk))).all())
             if not placed:
                 continue
-            sizes = dict(conn.execute(select(story_members.c.story_id, func.count())
+            sizes: dict[int, int] = dict(conn.execute(select(story_members.c.story_id, func.count())
                                       .where(story_members.c.story_id.in_(set(placed.values())))
                                       .group_by(story_members.c.story_id)).all())
             found.update({entry: story for entry, story in placed.items() if sizes.get(story, 0) > 1})
@@ -106,13 +107,14 @@ def _in_index(store: Store, entry_id: int) -> bool:
         return conn.execute(query).first() is not None
 
 
-def story_rows(store: Store, config: Config, *, everything: bool = False, limit: int | None = None) -> list[dict]:
+def story_rows(store: Store, config: Config, *, everything: bool = False,
+               limit: int | None = None) -> list[dict[str, Any]]:
     """The stories as ``story list`` shows them: members with their source, state and time, the primary."""
     desk = _desk(store, config)
     rows = desk.index.stories(min_size=1 if everything else 2, limit=limit)
     listed = []
     for row in rows:
-        members = []
+        members: list[dict[str, Any]] = []
         for entry_id in row.members:
             entry = store.entries.get(entry_id)
             if entry is None:
