@@ -150,3 +150,19 @@ def test_features_read_back_are_those_placed():
         assert np.array_equal(live.keyed, back.keyed) and live.sizes == back.sizes
         assert len(similarity.keys(live)) == len(set(similarity.keys(live).tolist()))  # each key once
     assert similarity.score(placed[0], placed[1]) == similarity.score(read[0], read[1])
+
+
+def test_lsh_buckets_of_one_and_of_many_come_and_go():
+    """A bucket of one key is the key itself, of more a list; copies share buckets, and all go on removal."""
+    texts = ["\n\n".join(WIRE), "\n\n".join(WIRE[:2]), "\n\n".join(WIRE), "\n\n".join(OTHER)]
+    sigs = minhash.signatures_of_words([word_hashes(text) for text in texts])
+    lsh = minhash.MinHashLSH()
+    for key, sig in enumerate(sigs, start=1):
+        lsh.add(key, sig)
+    assert any(isinstance(b, list) for b in lsh._buckets.values())  # the copies share bands
+    assert lsh.best(sigs[0], 0.9)[0] == 1 and lsh.best(sigs[3], 0.9)[0] == 4
+    lsh.remove(1)
+    assert lsh.best(sigs[0], 0.9)[0] == 3  # the other copy, from a bucket now of fewer keys
+    for key in (3, 2, 4):
+        lsh.remove(key)
+    assert not lsh._buckets and len(lsh) == 0 and lsh.best(sigs[0], 0.1) is None

@@ -125,6 +125,19 @@ def _sizes(conn: Connection, story_ids: set[int]) -> dict[int, int]:
     return found
 
 
+def _file(postings: dict[int, int | array[int]], keys: list[int], entry_id: int) -> None:
+    """File the entry under the keys: a key's first entry as the int itself, more as an int64 array (no
+    container made for the keys only one entry has)."""
+    for key in keys:
+        posting = postings.setdefault(key, entry_id)
+        if posting is entry_id:  # filed now (an entry is filed once under a key)
+            continue
+        if isinstance(posting, int):
+            postings[key] = array("q", (posting, entry_id))
+        else:
+            posting.append(entry_id)
+
+
 @dataclass(slots=True)
 class _Kept:
     entry_id: int
@@ -159,8 +172,9 @@ class StoryIndex:
         self._kept: dict[int, _Kept] = {}
         self._by_time: list[tuple[datetime, int]] = []  # a heap: the oldest signature kept first
         self._in_window: list[tuple[datetime, int]] = []  # a heap: the oldest features kept first
-        # key → entries filed under it (and some no longer), as raw int64 (one NumPy read for all an item's keys)
-        self._postings: dict[int, array[int]] = {}
+        # key → the entry filed under it, or the entries (and some no longer) as raw int64 (one NumPy read for all
+        # an item's keys): most keys (names, figures) are one entry's
+        self._postings: dict[int, int | array[int]] = {}
         self._filed = self._np.zeros(FILED_SLOTS, dtype=self._np.int32)  # key slot → entries filed under it now
         self._evicted = 0
         self._lsh = self._minhash.MinHashLSH()
@@ -197,13 +211,7 @@ class StoryIndex:
             heapq.heappush(self._in_window, (published, entry_id))
             self.similarity.add(features)
             self._filed[keys & (FILED_SLOTS - 1)] += 1
-            postings = self._postings
-            for key in keys.tolist():
-                posting = postings.get(key)
-                if posting is None:
-                    postings[key] = array("q", (entry_id,))
-                else:
-                    posting.append(entry_id)
+            _file(self._postings, keys.tolist(), entry_id)
         if self._newest is None or published > self._newest:
             self._newest = published
             self._evict()
@@ -227,14 +235,9 @@ class StoryIndex:
             if gone.features is not None:
                 self._forget(gone)
         if self._evicted > max(1000, 2 * len(self._in_window)):  # postings keep entries gone, until now
-            postings: dict[int, array[int]] = {}
+            postings: dict[int, int | array[int]] = {}
             for kept in sorted(self._kept.values(), key=lambda k: (k.published, k.entry_id)):
-                for key in kept.keys.tolist():
-                    posting = postings.get(key)
-                    if posting is None:
-                        postings[key] = array("q", (kept.entry_id,))
-                    else:
-                        posting.append(kept.entry_id)
+                _file(postings, kept.keys.tolist(), kept.entry_id)
             self._postings = postings
             self._evicted = 0
 
@@ -363,12 +366,16 @@ class StoryIndex:
         ranked_filed = filed[order]
         rarest = keys[order[(ranked_filed > 0) & (ranked_filed <= MAX_POSTING)][:QUERY_KEYS]].tolist()
         np, kept_now = self._np, self._kept
-        found = [posting for posting in map(self._postings.get, rarest) if posting]
+        found = [posting for posting in map(self._postings.get, rarest) if posting is not None]
         if not found:
             return None
         # Entries counted by how many of these keys they are filed under, in one NumPy step over the postings'
         # bytes; those filed under too few, gone, out of the window or without features are passed over.
-        ids, hits = np.unique(np.frombuffer(b"".join(found), dtype=np.int64), return_counts=True)
+        ones = [posting for posting in found if isinstance(posting, int)]
+        filed = np.frombuffer(b"".join(p for p in found if not isinstance(p, int)), dtype=np.int64)
+        if ones:
+            filed = np.concatenate((filed, np.array(ones, dtype=np.int64)))
+        ids, hits = np.unique(filed, return_counts=True)
         enough = hits >= MIN_SHARED_KEYS
         ids, hits = ids[enough], hits[enough]
         candidates: list[int] = []

@@ -9,7 +9,6 @@ whole batch of texts in one pass (:func:`signatures`), as their band keys are (:
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Sequence
 from itertools import chain
 
@@ -116,12 +115,15 @@ def band_keys(sigs: np.ndarray) -> np.ndarray:
 
 
 class MinHashLSH:
-    """Band buckets of the signatures kept; entries are removed as they leave the horizon."""
+    """Band buckets of the signatures kept; entries are removed as they leave the horizon.
+
+    Nearly every bucket holds one key (only copies share a band), so a bucket of one is the key itself, an
+    int, and a bucket of more a list: no container made per band, and nothing for the garbage collector to walk
+    through again and again (there are hundreds of thousands of buckets).
+    """
 
     def __init__(self) -> None:
-        # Buckets and band keys as arrays and tuples of ints: memory, and nothing for the garbage collector to
-        # walk through again and again (there are hundreds of thousands).
-        self._buckets: dict[int, array[int]] = {}
+        self._buckets: dict[int, int | list[int]] = {}
         self._signatures: dict[int, np.ndarray] = {}
         self._bands: dict[int, tuple[int, ...]] = {}  # each key's band keys, for its removal
 
@@ -138,21 +140,29 @@ class MinHashLSH:
         self._bands[key] = tuple(bands)
         buckets = self._buckets
         for band in bands:
-            bucket = buckets.get(band)
-            if bucket is None:
-                buckets[band] = array("q", (key,))
+            bucket = buckets.setdefault(band, key)
+            if bucket is key:
+                continue
+            if isinstance(bucket, int):
+                buckets[band] = [bucket, key]
             else:
                 bucket.append(key)
 
     def remove(self, key: int) -> None:
         if self._signatures.pop(key, None) is None:
             return
+        buckets = self._buckets
         for band in self._bands.pop(key):
-            bucket = self._buckets.get(band)
-            if bucket is not None:
+            bucket = buckets.get(band)
+            if bucket is None:
+                continue
+            if isinstance(bucket, int):
+                if bucket == key:
+                    del buckets[band]
+            elif key in bucket:
                 bucket.remove(key)
-                if not bucket:
-                    del self._buckets[band]
+                if len(bucket) == 1:
+                    buckets[band] = bucket[0]
 
     def best(self, sig: np.ndarray, threshold: float, bands: list[int] | None = None) -> tuple[int, float] | None:
         """The kept entry most like ``sig`` at or above ``threshold`` (estimated Jaccard), if any."""
@@ -161,10 +171,12 @@ class MinHashLSH:
         if bands is None:
             bands = band_keys(sig)[0].tolist()
         found: set[int] = set()
-        get = self._buckets.get
-        for band in bands:
-            bucket = get(band)
-            if bucket is not None:
+        for bucket in map(self._buckets.get, bands):
+            if bucket is None:
+                continue
+            if isinstance(bucket, int):
+                found.add(bucket)
+            else:
                 found.update(bucket)
         if not found:
             return None
