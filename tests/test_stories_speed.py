@@ -166,3 +166,14 @@ def test_lsh_buckets_of_one_and_of_many_come_and_go():
     for key in (3, 2, 4):
         lsh.remove(key)
     assert not lsh._buckets and len(lsh) == 0 and lsh.best(sigs[0], 0.1) is None
+
+
+def test_long_runs_outside_ascii_are_folded_but_not_remembered():
+    """A script written without spaces makes a run of a whole line: folded, not kept in the table of runs."""
+    from samachar.stories import text as folding
+
+    line = "新华社北京电国务院总理今天主持召开常务会议" * 5
+    assert folding.fold(f"Xinhua: {line}.") == f"xinhua: {line}."
+    assert line not in folding._RUNS
+    folding.fold("it’s")
+    assert folding._RUNS["’"] == "’"

@@ -33,17 +33,14 @@ def _digit_table() -> dict[int, int]:
 
 _MARKS = re.compile(r"[\u0300-\u036f]")
 _DEVANAGARI_BLOCK = re.compile(r"[\u0900-\u097f]")
-
-
 _OTHER_DIGIT = re.compile(r"[^\x00-\x7f](?<=\d)")  # a decimal digit outside ASCII
 # What fold has more to do for than case in NFKD text, besides such digits: an invisible character, a combining
 # accent, Devanagari.
 _SPECIAL = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad\u0300-\u036f\u0900-\u097f]")
-
-
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _RUNS: dict[str, str] = {}  # a run of characters outside ASCII → folded
 _MAX_RUNS = 200_000  # runs remembered, at most
+_LONGEST_RUN = 40  # characters of a run remembered, at most (memory stays within a few tens of MB)
 _GROUPED = re.compile(r"(\d)[,\u066c](?=\d)")  # 1,200 and 1,20,000: separators inside a number
 _WORD = re.compile(rf"\d+(?:\.\d+)?|{WORD_CLASS}+")
 _ASCII_WORD = re.compile(r"\d+(?:\.\d+)?|[a-z0-9_]+")
@@ -66,9 +63,11 @@ def _folded_run(match: re.Match[str]) -> str:
     run = match.group()
     folded = _RUNS.get(run)
     if folded is None:
-        if len(_RUNS) >= _MAX_RUNS:
-            _RUNS.clear()
-        folded = _RUNS[run] = _fold_steps(run)
+        folded = _fold_steps(run)
+        if len(run) <= _LONGEST_RUN:  # a word, a mark, a name; not a line of a script written without spaces
+            if len(_RUNS) >= _MAX_RUNS:
+                _RUNS.clear()
+            _RUNS[run] = folded
     return folded
 
 
