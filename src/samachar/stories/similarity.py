@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import re
 import struct
-import zlib
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from samachar.stories.model import StoryItem
-from samachar.stories.text import fold, word_hashes, words
+from samachar.stories.text import fold, hashes, word_hashes, words
 
 if TYPE_CHECKING:
     import numpy as np
@@ -118,11 +117,6 @@ def _terms(found: Sequence[str], hashes: Sequence[int]) -> set[int]:
             if len(word) > 1 and word not in _STOP and not word.isdigit()}
 
 
-def _hashed(found: Iterable[str]) -> set[int]:
-    """The hashes of words or names, as :func:`samachar.stories.text.term` gives them (in C, not one call each)."""
-    return set(map(zlib.crc32, map(str.encode, found)))
-
-
 DF_SLOTS = 1 << 22  # document frequencies are counted per hashed slot of a key (16 MB; rare collisions)
 PARTS = ("terms", "title", "names", "figures")  # what a score compares, each with its like (stored in this order)
 _WEIGHED = [0, 2, 1, 3]  # the parts in the order of the model's weights: terms, names, title, figures
@@ -196,7 +190,7 @@ class LexicalSimilarity:
         if devanagari:
             names.update(w for w in body_words if w.endswith(_PLACE_SUFFIX) and len(w) > 3)
         return self._made(item.published.timestamp() / 3600.0,
-                          (terms, _hashed(title_words), _hashed(names), _hashed(_figures(body_words))))
+                          (terms, set(hashes(title_words)), set(hashes(names)), set(hashes(_figures(body_words)))))
 
     def _made(self, hours: float, parts: Sequence[set[int]]) -> LexicalFeatures:
         """The features of the parts' keys: one array made and sorted (the part in the high bits sorts the

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zlib
+from collections.abc import Iterable, Iterator
 from functools import cache, lru_cache
 
 from samachar.translate.segment import WORD_CLASS
@@ -104,7 +105,7 @@ def split(text: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
     found = (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
     if "_" in folded:  # the word expressions take the underscore as a letter; it is not one
         found = [w.strip("_") for w in found if w.strip("_")]
-    return tuple(found), tuple(map(zlib.crc32, map(str.encode, found)))
+    return tuple(found), tuple(hashes(found))
 
 
 def words(text: str) -> tuple[str, ...]:
@@ -118,5 +119,10 @@ def word_hashes(text: str) -> tuple[int, ...]:
 
 
 def term(word: str) -> int:
-    """The hash of one folded word or name, as :func:`word_hashes` gives it."""
+    """The hash of one folded word or name: CRC-32 of its UTF-8 (stored features depend on it)."""
     return zlib.crc32(word.encode())
+
+
+def hashes(found: Iterable[str]) -> Iterator[int]:
+    """:func:`term` of each word or name, computed in C rather than one call each."""
+    return map(zlib.crc32, map(str.encode, found))
